@@ -1,0 +1,502 @@
+//! Rust → JS delivery: the one way every Rust source hands events to JavaScript.
+//!
+//! A source pushes records (a `u32` tag, an `f64` number and/or a byte string: the columns are
+//! fixed when the bridge is made) into a pending batch. The batch is handed to JS with **one**
+//! threadsafe-function call when it reaches `max_batch` records, when `max_delay` has passed since
+//! its first record, or on an explicit [`Bridge::flush`]. JS receives columns as typed arrays and a
+//! Buffer (zero-copy, the Vecs become external ArrayBuffers) and dispatches with `emit`.
+//!
+//! Bounded: `in_flight` counts records handed to the threadsafe function and not yet taken by JS.
+//! A batch that would push it past `high_water_mark` is handled by the [`Overflow`] policy:
+//! `Drop` discards it and counts the records (reported to JS with the next batch), `Wait` makes
+//! async producers wait ([`Bridge::reserve`]) until JS catches up.
+//!
+//! Lifecycle: the threadsafe function is referenced (keeps Node alive) only while the owner asks
+//! for it ([`Bridge::set_keep_alive`]). [`Bridge::close`] flushes and releases it; Node delivers
+//! every batch already queued, then closes its handle, and the process may exit.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use tokio::sync::Notify;
+
+/// What to do with a batch when JS is `high_water_mark` records behind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overflow {
+    /// Discard the batch, count its records in `dropped` and report them with the next batch.
+    Drop,
+    /// Deliver anyway; producers are expected to call [`Bridge::reserve`] before pushing, which
+    /// waits for room. Memory stays bounded by `high_water_mark` + one batch per producer.
+    Wait,
+}
+
+/// Which columns each record carries.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Columns {
+    /// A `u32` per record (a connection id, a key index, a kind).
+    pub tag: bool,
+    /// An `f64` per record.
+    pub number: bool,
+    /// A byte string per record.
+    pub bytes: bool,
+}
+
+/// How a bridge batches and bounds its deliveries.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct BridgeConfig {
+    /// Deliver when a batch holds this many records. Default 4096.
+    pub max_batch: usize,
+    /// Deliver no later than this after a batch's first record. Default 1 ms.
+    pub max_delay: Duration,
+    /// Records handed to JS and not yet taken, beyond which `overflow` applies. Default 1,048,576.
+    pub high_water_mark: usize,
+    /// The full-queue policy. Default [`Overflow::Drop`].
+    pub overflow: Overflow,
+    /// The columns of each record.
+    pub columns: Columns,
+}
+
+impl Default for BridgeConfig {
+    fn default() -> Self {
+        BridgeConfig {
+            max_batch: 4096,
+            max_delay: Duration::from_millis(1),
+            high_water_mark: 1 << 20,
+            overflow: Overflow::Drop,
+            columns: Columns::default(),
+        }
+    }
+}
+
+impl BridgeConfig {
+    /// A config with the given columns and default limits.
+    pub fn with_columns(columns: Columns) -> Self {
+        BridgeConfig {
+            columns,
+            ..Default::default()
+        }
+    }
+}
+
+/// One batch of records, in columns.
+#[derive(Default)]
+pub struct Batch {
+    tags: Vec<u32>,
+    numbers: Vec<f64>,
+    bytes: Vec<u8>,
+    ends: Vec<u32>,
+    len: usize,
+    dropped: u64,
+    last: bool,
+}
+
+impl Batch {
+    fn with_capacity(columns: Columns, n: usize) -> Self {
+        Batch {
+            tags: if columns.tag {
+                Vec::with_capacity(n)
+            } else {
+                Vec::new()
+            },
+            numbers: if columns.number {
+                Vec::with_capacity(n)
+            } else {
+                Vec::new()
+            },
+            ends: if columns.bytes {
+                Vec::with_capacity(n)
+            } else {
+                Vec::new()
+            },
+            ..Default::default()
+        }
+    }
+}
+
+/// The arguments of the JS batch callback:
+/// `(tags: Uint32Array | null, numbers: Float64Array | null, bytes: Buffer | null,
+///   ends: Uint32Array | null, dropped: number, last: boolean)`.
+pub type BatchArgs = FnArgs<(
+    Option<Uint32Array>,
+    Option<Float64Array>,
+    Option<Buffer>,
+    Option<Uint32Array>,
+    f64,
+    bool,
+)>;
+
+type Tsfn = ThreadsafeFunction<Batch, (), BatchArgs, Status, false, false, 0>;
+
+/// Counters a bridge keeps; all are totals since it was made.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BridgeStats {
+    /// Records handed to JS.
+    pub delivered: u64,
+    /// Records discarded by the `Drop` policy.
+    pub dropped: u64,
+    /// Threadsafe-function calls made (one per batch).
+    pub batches: u64,
+}
+
+struct Shared {
+    config: BridgeConfig,
+    tsfn: Mutex<Option<Tsfn>>,
+    pending: Mutex<Batch>,
+    in_flight: Arc<AtomicUsize>,
+    room: Arc<Notify>,
+    wake: Arc<Notify>,
+    closed: AtomicBool,
+    unreported_drops: AtomicU64,
+    delivered: AtomicU64,
+    dropped: AtomicU64,
+    batches: AtomicU64,
+}
+
+/// A handle producers use to deliver records to one JS callback. Cheap to clone.
+#[derive(Clone)]
+pub struct Bridge {
+    shared: Arc<Shared>,
+}
+
+impl Bridge {
+    /// Makes a bridge that delivers to `callback`. Must run on the JS thread. The bridge keeps Node
+    /// alive until [`Bridge::set_keep_alive`]`(false)` or [`Bridge::close`].
+    pub fn new(env: &Env, callback: Function<BatchArgs, ()>, config: BridgeConfig) -> Result<Self> {
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let room = Arc::new(Notify::new());
+        let (cb_in_flight, cb_room) = (in_flight.clone(), room.clone());
+        let tsfn: Tsfn = callback
+            .build_threadsafe_function::<Batch>()
+            .callee_handled::<false>()
+            .build_callback(move |ctx| {
+                let b = ctx.value;
+                cb_in_flight.fetch_sub(b.len, Ordering::AcqRel);
+                cb_room.notify_waiters();
+                let ends_present = !b.ends.is_empty();
+                Ok(FnArgs::from((
+                    (!b.tags.is_empty()).then(|| Uint32Array::new(b.tags)),
+                    (!b.numbers.is_empty()).then(|| Float64Array::new(b.numbers)),
+                    ends_present.then(|| Buffer::from(b.bytes)),
+                    ends_present.then(|| Uint32Array::new(b.ends)),
+                    b.dropped as f64,
+                    b.last,
+                )))
+            })?;
+        let _ = env;
+        let shared = Arc::new(Shared {
+            pending: Mutex::new(Batch::with_capacity(config.columns, config.max_batch)),
+            config,
+            tsfn: Mutex::new(Some(tsfn)),
+            in_flight,
+            room,
+            wake: Arc::new(Notify::new()),
+            closed: AtomicBool::new(false),
+            unreported_drops: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            batches: AtomicU64::new(0),
+        });
+        let bridge = Bridge { shared };
+        bridge.spawn_flusher();
+        Ok(bridge)
+    }
+
+    fn spawn_flusher(&self) {
+        let weak = Arc::downgrade(&self.shared);
+        let wake = self.shared.wake.clone();
+        let delay = self.shared.config.max_delay;
+        crate::runtime::spawn(async move {
+            loop {
+                match weak.upgrade() {
+                    Some(shared) if !shared.closed.load(Ordering::Acquire) => {}
+                    _ => return,
+                }
+                wake.notified().await;
+                tokio::time::sleep(delay).await;
+                match weak.upgrade() {
+                    Some(shared) => Bridge { shared }.flush(),
+                    None => return,
+                }
+            }
+        });
+    }
+
+    /// The bridge's configuration.
+    pub fn config(&self) -> &BridgeConfig {
+        &self.shared.config
+    }
+
+    /// Whether [`Bridge::close`] has run.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+
+    /// Appends one record. Fields for columns the bridge does not carry are ignored.
+    /// Returns `false` (and stores nothing) once the bridge is closed.
+    pub fn push(&self, tag: u32, number: f64, bytes: &[u8]) -> bool {
+        if self.is_closed() {
+            return false;
+        }
+        let cols = self.shared.config.columns;
+        let mut p = self.shared.pending.lock().unwrap();
+        if cols.tag {
+            p.tags.push(tag);
+        }
+        if cols.number {
+            p.numbers.push(number);
+        }
+        if cols.bytes {
+            p.bytes.extend_from_slice(bytes);
+            let end = p.bytes.len() as u32;
+            p.ends.push(end);
+        }
+        p.len += 1;
+        if p.len >= self.shared.config.max_batch {
+            self.send_locked(&mut p, false);
+        } else if p.len == 1 {
+            self.shared.wake.notify_one();
+        }
+        true
+    }
+
+    /// Appends many numbers with one lock (a `number`-only bridge).
+    pub fn push_numbers(&self, values: &[f64]) -> bool {
+        if self.is_closed() {
+            return false;
+        }
+        let max = self.shared.config.max_batch;
+        let mut p = self.shared.pending.lock().unwrap();
+        let was_empty = p.len == 0;
+        let mut rest = values;
+        while !rest.is_empty() {
+            let take = (max - p.len).min(rest.len());
+            p.numbers.extend_from_slice(&rest[..take]);
+            p.len += take;
+            rest = &rest[take..];
+            if p.len >= max {
+                self.send_locked(&mut p, false);
+            }
+        }
+        if was_empty && p.len > 0 {
+            self.shared.wake.notify_one();
+        }
+        true
+    }
+
+    /// Waits until fewer than `high_water_mark` records are in flight to JS (the `Wait` policy),
+    /// so a producer that then pushes a chunk of `n` records keeps memory within
+    /// `high_water_mark + n`. Returns at once under `Drop`, or when the bridge closes.
+    pub async fn reserve(&self) {
+        let s = &self.shared;
+        if s.config.overflow != Overflow::Wait {
+            return;
+        }
+        loop {
+            let notified = s.room.notified();
+            if s.in_flight.load(Ordering::Acquire) < s.config.high_water_mark || self.is_closed() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Records handed to JS and not yet taken by it.
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight.load(Ordering::Acquire)
+    }
+
+    /// Hands the pending batch (if any) to JS now.
+    pub fn flush(&self) {
+        let mut p = self.shared.pending.lock().unwrap();
+        if p.len > 0 {
+            self.send_locked(&mut p, false);
+        }
+    }
+
+    fn send_locked(&self, p: &mut Batch, last: bool) {
+        let s = &self.shared;
+        let cols = s.config.columns;
+        let mut batch = std::mem::replace(p, Batch::with_capacity(cols, s.config.max_batch));
+        let n = batch.len;
+        if n > 0
+            && !last
+            && s.config.overflow == Overflow::Drop
+            && s.in_flight.load(Ordering::Acquire) + n > s.config.high_water_mark
+        {
+            s.dropped.fetch_add(n as u64, Ordering::Relaxed);
+            s.unreported_drops.fetch_add(n as u64, Ordering::Relaxed);
+            return;
+        }
+        batch.dropped = s.unreported_drops.swap(0, Ordering::Relaxed);
+        batch.last = last;
+        let n = batch.len;
+        let guard = s.tsfn.lock().unwrap();
+        let Some(tsfn) = guard.as_ref() else { return };
+        s.in_flight.fetch_add(n, Ordering::AcqRel);
+        let status = tsfn.call(batch, ThreadsafeFunctionCallMode::NonBlocking);
+        if status == Status::Ok {
+            s.delivered.fetch_add(n as u64, Ordering::Relaxed);
+            s.batches.fetch_add(1, Ordering::Relaxed);
+        } else {
+            // Node is tearing the environment down: nobody is left to receive the batch.
+            s.in_flight.fetch_sub(n, Ordering::AcqRel);
+            s.dropped.fetch_add(n as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the bridge keeps Node's event loop alive. Must run on the JS thread.
+    pub fn set_keep_alive(&self, env: &Env, on: bool) -> Result<()> {
+        let guard = self.shared.tsfn.lock().unwrap();
+        if let Some(tsfn) = guard.as_ref() {
+            let raw = tsfn.raw();
+            let status = unsafe {
+                if on {
+                    napi::sys::napi_ref_threadsafe_function(env.raw(), raw)
+                } else {
+                    napi::sys::napi_unref_threadsafe_function(env.raw(), raw)
+                }
+            };
+            if status != napi::sys::Status::napi_ok {
+                return Err(Error::new(
+                    Status::GenericFailure,
+                    "cannot change the bridge's keep-alive",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes what is pending as a final batch (`last = true`, delivered even when empty) and
+    /// releases the threadsafe function. Idempotent. Node delivers every queued batch before the
+    /// handle closes, so nothing is lost.
+    pub fn close(&self) {
+        if self.shared.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        {
+            let mut p = self.shared.pending.lock().unwrap();
+            self.send_locked(&mut p, true);
+        }
+        self.shared.tsfn.lock().unwrap().take();
+        self.shared.wake.notify_one();
+        self.shared.room.notify_waiters();
+    }
+
+    /// The bridge's counters.
+    pub fn stats(&self) -> BridgeStats {
+        let s = &self.shared;
+        BridgeStats {
+            delivered: s.delivered.load(Ordering::Relaxed),
+            dropped: s.dropped.load(Ordering::Relaxed),
+            batches: s.batches.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Bridge options as JS passes them to native sources.
+#[napi_derive::napi(object)]
+#[derive(Default)]
+pub struct BridgeOptions {
+    /// Deliver when a batch holds this many records. Default 4096.
+    pub max_batch: Option<u32>,
+    /// Deliver no later than this many milliseconds after a batch's first record. Default 1.
+    pub max_delay: Option<f64>,
+    /// Records handed to JS and not yet taken, beyond which `overflow` applies. Default 1048576.
+    pub high_water_mark: Option<u32>,
+    /// `'drop'` (default) discards and counts a batch when JS is behind; `'wait'` makes the
+    /// source wait for JS.
+    pub overflow: Option<String>,
+}
+
+impl BridgeOptions {
+    /// Turns JS options into a config with the given columns. JS has validated the values.
+    pub fn into_config(self, columns: Columns) -> BridgeConfig {
+        let d = BridgeConfig::default();
+        BridgeConfig {
+            max_batch: self.max_batch.map_or(d.max_batch, |v| v.max(1) as usize),
+            max_delay: self.max_delay.map_or(d.max_delay, |ms| {
+                Duration::from_secs_f64(ms.max(0.0) / 1000.0)
+            }),
+            high_water_mark: self
+                .high_water_mark
+                .map_or(d.high_water_mark, |v| v.max(1) as usize),
+            overflow: match self.overflow.as_deref() {
+                Some("wait") => Overflow::Wait,
+                _ => Overflow::Drop,
+            },
+            columns,
+        }
+    }
+}
+
+/// Bridge counters as JS sees them.
+#[napi_derive::napi(object)]
+pub struct JsBridgeStats {
+    /// Records handed to JS.
+    pub delivered: f64,
+    /// Records discarded by the `'drop'` policy.
+    pub dropped: f64,
+    /// Threadsafe-function calls made (one per batch).
+    pub batches: f64,
+}
+
+impl From<BridgeStats> for JsBridgeStats {
+    fn from(s: BridgeStats) -> Self {
+        JsBridgeStats {
+            delivered: s.delivered as f64,
+            dropped: s.dropped as f64,
+            batches: s.batches as f64,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_fill_defaults() {
+        let c = BridgeOptions::default().into_config(Columns::default());
+        assert_eq!(c.max_batch, 4096);
+        assert_eq!(c.max_delay, Duration::from_millis(1));
+        assert_eq!(c.high_water_mark, 1 << 20);
+        assert_eq!(c.overflow, Overflow::Drop);
+    }
+
+    #[test]
+    fn options_convert_units_and_policy() {
+        let c = BridgeOptions {
+            max_batch: Some(10),
+            max_delay: Some(2.5),
+            high_water_mark: Some(100),
+            overflow: Some("wait".into()),
+        }
+        .into_config(Columns {
+            number: true,
+            ..Default::default()
+        });
+        assert_eq!(c.max_batch, 10);
+        assert_eq!(c.max_delay, Duration::from_micros(2500));
+        assert_eq!(c.high_water_mark, 100);
+        assert_eq!(c.overflow, Overflow::Wait);
+        assert!(c.columns.number && !c.columns.bytes);
+    }
+
+    #[test]
+    fn batch_allocates_only_its_columns() {
+        let b = Batch::with_capacity(
+            Columns {
+                bytes: true,
+                ..Default::default()
+            },
+            64,
+        );
+        assert_eq!(b.tags.capacity(), 0);
+        assert_eq!(b.numbers.capacity(), 0);
+        assert!(b.ends.capacity() >= 64);
+    }
+}
