@@ -38,7 +38,8 @@ export declare class NativeBenchSource {
 export declare class NativeEventBuffer {
   constructor(callback: (...args: any[]) => void, options: NativeBufferOptions)
   /**
-   * The shared counters as a `Float64Array` over memory this object owns: `[added, acked]`.
+   * The shared counters as a `Float64Array` over memory this object owns:
+   * `[added, acked, sampled]`.
    * Callable once.
    */
   state(): Float64Array
@@ -52,6 +53,11 @@ export declare class NativeEventBuffer {
    * unrefs the event loop and restarts the max-wait clock.
    */
   hold(on: boolean): void
+  /**
+   * Reports the add count now, at the end of a synchronous run of adds (JS calls it from a
+   * microtask, at most once per sample): dates the last add precisely.
+   */
+  settle(): void
   /** Stops the timer and releases the bridge. Idempotent. */
   close(): void
 }

@@ -11,9 +11,10 @@
  * burst and, when the burst has been quiet for `delay` ms (or `maxWait` has expired), sends a
  * signal `{ upto }` through the bridge; JS flushes exactly the events among the first `upto`
  * added that it has not flushed yet, so an event is never lost or flushed twice. `maxSize` and
- * `leading` are decided here, synchronously. JS crosses into Rust only when a burst starts and
- * when the array goes empty ↔ non-empty (to ref/unref the event loop: an idle buffer never keeps
- * the process alive).
+ * `leading` are decided here, synchronously. JS crosses into Rust only when a burst starts, when
+ * the array goes empty ↔ non-empty (to ref/unref the event loop: an idle buffer never keeps the
+ * process alive), and at most once per Rust sample (every ms) from a microtask that dates the end
+ * of a run of adds (`settle`), so the quiet delay is measured from the last add precisely.
  */
 
 const EventEmitter = require('../events');
@@ -22,6 +23,7 @@ const { codedError, validateBoolean, validateNumber, validateObject } = require(
 
 const ADDED = 0;
 const ACKED = 1;
+const SAMPLED = 2;
 const MAX_MS = 2 ** 31 - 1;
 
 function closedError() {
@@ -62,6 +64,9 @@ class EventBuffer extends EventEmitter {
       maxWait: maxWait === null ? undefined : maxWait,
     });
     this._state = this._native.state();
+    this._settle = () => {
+      if (!this._closed) this._native.settle();
+    };
   }
 
   /** The quiet delay in ms. */
@@ -91,6 +96,12 @@ class EventBuffer extends EventEmitter {
       return;
     }
     const n = this._held.push(event);
+    const state = this._state;
+    if (state[SAMPLED] !== 0) {
+      // Rust sampled since the last report: date the end of this run of adds (see settle()).
+      state[SAMPLED] = 0;
+      queueMicrotask(this._settle);
+    }
     if (n === 1) this._native.hold(true);
     if (n >= this._maxSize) this._flushFirst(n);
   }
@@ -122,6 +133,8 @@ class EventBuffer extends EventEmitter {
 
   _startBurst(event) {
     this._burst = true;
+    this._state[SAMPLED] = 0;
+    queueMicrotask(this._settle);
     if (this._leading) {
       this._flushed++;
       this._native.activate(false);

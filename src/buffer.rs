@@ -30,8 +30,12 @@
 //! exactly the events it has not flushed yet among the first `upto`, so an event is never flushed
 //! twice or lost, whichever of the timer, `max_size` or an explicit flush gets there first.
 //!
-//! Precision: the counter is sampled every millisecond, so a quiet flush fires between `delay`
-//! and `delay` + ~1 ms (tokio's timer resolution) after the last add.
+//! Precision: the counter is sampled every millisecond (tokio's timer resolution). After each
+//! sample Rust raises a flag in the shared block; the next add sees it and reports the count back
+//! from a microtask (one crossing per sample at most, none per add), which dates the end of each
+//! synchronous run of adds precisely. The last stretch before a deadline is slept precisely, so
+//! a quiet flush fires just after `delay` (never before: an add seen only at a sample is dated
+//! at that sample).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -46,6 +50,8 @@ use crate::bridge::{BatchArgs, Bridge, BridgeConfig, Columns, Overflow};
 
 /// How often a running burst samples the add counter.
 const SAMPLE: Duration = Duration::from_millis(1);
+/// A deadline closer than `SAMPLE` + this is waited for with a precise sleep.
+const PRECISE_MARGIN: Duration = Duration::from_micros(200);
 
 /// The timing policy of a buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,6 +143,15 @@ impl Tracker {
         }
     }
 
+    /// The feeding side reports the add count at `now` (the end of a synchronous run of adds):
+    /// a change since the last sample dates the last add precisely.
+    pub fn observe(&mut self, now: Instant, added: u64) {
+        if self.active && added != self.seen {
+            self.seen = added;
+            self.last_change = now;
+        }
+    }
+
     /// One sample at `now`: `added` counts every add so far, `acked` is the id of the last
     /// max-wait signal the feeding side has processed. Returns the flush to signal, if any.
     pub fn sample(&mut self, now: Instant, added: u64, acked: u32) -> Option<Signal> {
@@ -172,6 +187,19 @@ impl Tracker {
         None
     }
 
+    /// The next instant at which [`Tracker::sample`] may signal, if a burst is running.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        if !self.active {
+            return None;
+        }
+        let quiet = self.last_change + self.delay;
+        let wait = match (self.max_wait, self.wait_start, self.outstanding) {
+            (Some(max_wait), Some(start), None) => Some(start + max_wait),
+            _ => None,
+        };
+        Some(wait.map_or(quiet, |w| w.min(quiet)))
+    }
+
     fn signal(&mut self, upto: u64, quiet: bool) -> Signal {
         self.next_id = self.next_id.wrapping_add(1) & 0x7fff_ffff;
         Signal {
@@ -190,6 +218,9 @@ pub trait FlushTarget: Send + Sync + 'static {
     fn acked(&self) -> u32;
     /// Applies (or forwards) a flush decision.
     fn signal(&self, signal: Signal);
+    /// Called after each sample (a JS-fed buffer raises a flag that makes its next add report
+    /// the add count back with [`NativeEventBuffer::settle`]).
+    fn sampled(&self) {}
 }
 
 struct TimerShared {
@@ -230,25 +261,48 @@ impl Timer {
                 let mut tick = tokio::time::interval(SAMPLE);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
                 tick.tick().await;
+                let mut woken_precisely = false;
                 loop {
-                    tick.tick().await;
+                    if !woken_precisely {
+                        tick.tick().await;
+                    }
+                    woken_precisely = false;
                     let (Some(s), Some(t)) = (weak.upgrade(), target.upgrade()) else {
                         return;
                     };
                     if s.closed.load(Ordering::Acquire) {
                         return;
                     }
-                    let signal = {
+                    let (signal, deadline) = {
                         let mut tracker = s.tracker.lock().unwrap();
                         if !tracker.is_active() {
                             break;
                         }
-                        tracker.sample(Instant::now(), t.added(), t.acked())
+                        let signal = tracker.sample(Instant::now(), t.added(), t.acked());
+                        (signal, tracker.next_deadline())
                     };
+                    t.sampled();
                     if let Some(signal) = signal {
                         t.signal(signal);
                         if signal.quiet {
                             break;
+                        }
+                        continue;
+                    }
+                    // tokio's timer has millisecond resolution and fires up to ~1 ms late: the
+                    // last stretch before a deadline is slept precisely on the blocking pool.
+                    if let Some(deadline) = deadline {
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        if left < SAMPLE + PRECISE_MARGIN {
+                            drop((s, t));
+                            if tokio::task::spawn_blocking(move || std::thread::sleep(left))
+                                .await
+                                .is_err()
+                            {
+                                return;
+                            }
+                            woken_precisely = true;
+                            tick.reset();
                         }
                     }
                 }
@@ -268,6 +322,14 @@ impl Timer {
 
     fn hold(&self, on: bool) {
         self.shared.tracker.lock().unwrap().hold(Instant::now(), on);
+    }
+
+    fn observe(&self, added: u64) {
+        self.shared
+            .tracker
+            .lock()
+            .unwrap()
+            .observe(Instant::now(), added);
     }
 
     fn close(&self) {
@@ -359,6 +421,7 @@ impl<T: Send + 'static> RustBuffer<T> {
             if s.items.len() == 1 {
                 timer.hold(true);
             }
+            timer.observe(added);
         }
         if s.items.len() >= inner.config.max_size {
             inner.flush_first(&mut s, usize::MAX, &timer);
@@ -452,6 +515,7 @@ impl<T: Send + 'static> FlushTarget for RustInner<T> {
 /// Slot indexes of the block JS sees as a `Float64Array`.
 const SLOT_ADDED: usize = 0;
 const SLOT_ACKED: usize = 1;
+const SLOT_SAMPLED: usize = 2;
 const SLOTS: usize = 4;
 
 struct JsTarget {
@@ -480,6 +544,10 @@ impl FlushTarget for JsTarget {
         let tag = (signal.id << 1) | signal.quiet as u32;
         self.bridge.push(tag, signal.upto as f64, &[]);
         self.bridge.flush();
+    }
+
+    fn sampled(&self) {
+        self.slots[SLOT_SAMPLED].store(1f64.to_bits(), Ordering::Release);
     }
 }
 
@@ -543,7 +611,8 @@ impl NativeEventBuffer {
         })
     }
 
-    /// The shared counters as a `Float64Array` over memory this object owns: `[added, acked]`.
+    /// The shared counters as a `Float64Array` over memory this object owns:
+    /// `[added, acked, sampled]`.
     /// Callable once.
     #[napi(ts_return_type = "Float64Array")]
     pub fn state<'env>(&mut self, env: &'env Env) -> Result<Float64ArraySlice<'env>> {
@@ -582,6 +651,13 @@ impl NativeEventBuffer {
         self.target.bridge.set_keep_alive(&env, on)?;
         self.timer.hold(on);
         Ok(())
+    }
+
+    /// Reports the add count now, at the end of a synchronous run of adds (JS calls it from a
+    /// microtask, at most once per sample): dates the last add precisely.
+    #[napi]
+    pub fn settle(&self) {
+        self.timer.observe(self.target.added());
     }
 
     /// Stops the timer and releases the bridge. Idempotent.
