@@ -106,11 +106,16 @@ impl Slot {
     #[inline]
     fn record(&mut self, v: f64) {
         // Values are validated to [0, 2^40], so the scaled value fits and resizing cannot fail.
-        let _ = self.hist.record((v * SCALE).round() as u64);
+        // `+ 0.5` then truncation rounds (v >= 0) without a libm call.
+        let _ = self.hist.record((v * SCALE + 0.5) as u64);
         self.count += 1;
         self.sum += v;
-        self.min = self.min.min(v);
-        self.max = self.max.max(v);
+        if v < self.min {
+            self.min = v;
+        }
+        if v > self.max {
+            self.max = v;
+        }
     }
 
     fn reset(&mut self) {
