@@ -155,7 +155,10 @@ function memory() {
 }
 
 (async () => {
-  console.log(`node ${process.version}, ${require('node:os').cpus().length} cpus, ${new Date().toISOString()}`);
+  const os = require('node:os');
+  console.log(
+    `node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`,
+  );
   await recording();
   snapshotOf10M();
   memory();

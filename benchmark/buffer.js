@@ -162,7 +162,10 @@ async function flushTiming() {
 }
 
 (async () => {
-  console.log(`node ${process.version}, ${require('node:os').cpus().length} cpus, ${new Date().toISOString()}`);
+  const os = require('node:os');
+  console.log(
+    `node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`,
+  );
   await throughput();
   await flushTiming();
 })();

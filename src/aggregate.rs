@@ -489,6 +489,14 @@ impl NativeMetricWindow {
     }
 }
 
+impl Drop for NativeMetricWindow {
+    fn drop(&mut self) {
+        // Collected without close(): end the drain task (the window timer sees the Weak die).
+        self.inner.closed.store(true, Ordering::Release);
+        self.inner.kick.notify_one();
+    }
+}
+
 fn spawn_window_timer(weak: Weak<Inner>, slide: Duration) {
     crate::runtime::spawn(async move {
         let start = tokio::time::Instant::now() + slide;

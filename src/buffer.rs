@@ -668,6 +668,13 @@ impl NativeEventBuffer {
     }
 }
 
+impl Drop for NativeEventBuffer {
+    fn drop(&mut self) {
+        // Collected without close(): end the timer task.
+        self.timer.close();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
