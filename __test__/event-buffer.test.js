@@ -164,23 +164,23 @@ describe('EventBuffer', function () {
     });
 
     it('maxSize and maxWait together: whichever comes first, nothing lost or repeated', async function () {
-      const b = make({ delay: 500, maxSize: 7, maxWait: 25 });
+      const b = make({ delay: 500, maxSize: 20, maxWait: 25 });
       const batches = collect(b);
       let n = 0;
-      const end = Date.now() + 250;
-      while (Date.now() < end) {
-        const burst = (n % 3) + 1;
-        for (let i = 0; i < burst; i++) b.add(n++);
+      const end = Date.now() + 300;
+      for (let round = 0; Date.now() < end; round++) {
+        // A trickle (max-wait flushes it) with a surge now and then (maxSize flushes it).
+        const k = round % 20 === 10 ? 45 : 1;
+        for (let i = 0; i < k; i++) b.add(n++);
         await sleep(3);
       }
+      const during = batches.slice(); // flushed while adds kept coming: maxSize or maxWait
       b.close();
       const all = batches.flat();
       assert.deepStrictEqual(all, Array.from({ length: n }, (_, i) => i));
-      assert.ok(batches.every((x) => x.length >= 1 && x.length <= 7), 'no batch exceeds maxSize');
-      assert.ok(
-        batches.some((x) => x.length < 7),
-        'maxWait flushed some batches before they were full',
-      );
+      assert.ok(batches.every((x) => x.length >= 1 && x.length <= 20), 'no batch exceeds maxSize');
+      assert.ok(during.some((x) => x.length === 20), 'maxSize flushed the surges');
+      assert.ok(during.some((x) => x.length < 20), 'maxWait flushed the trickle before it filled');
     });
   });
 
