@@ -28,6 +28,76 @@ export declare class NativeBenchSource {
   close(): void
 }
 
+/**
+ * The native half of `EventBuffer`: the flush timer of a JS-held array of events.
+ *
+ * The callback receives bridge batches whose records are signals: `tag = id << 1 | quiet`,
+ * `number = upto` (see the module docs). JS acknowledges a signal by writing its tag into slot 1
+ * of [`NativeEventBuffer::state`] and counts adds in slot 0.
+ */
+export declare class NativeEventBuffer {
+  constructor(callback: (...args: any[]) => void, options: NativeBufferOptions)
+  /**
+   * The shared counters as a `Float64Array` over memory this object owns:
+   * `[added, acked, sampled]`.
+   * Callable once.
+   */
+  state(): Float64Array
+  /**
+   * A burst starts (the first add after quiet). `holding`: the add was kept (not emitted at
+   * once by `leading`), so the buffer now holds events and keeps the event loop alive.
+   */
+  activate(holding: boolean): void
+  /**
+   * The held events went from none to some (`on`) or were all flushed (`!on`): refs or
+   * unrefs the event loop and restarts the max-wait clock.
+   */
+  hold(on: boolean): void
+  /**
+   * Reports the add count now, at the end of a synchronous run of adds (JS calls it from a
+   * microtask, at most once per sample): dates the last add precisely.
+   */
+  settle(): void
+  /** Stops the timer and releases the bridge. Idempotent. */
+  close(): void
+}
+
+/**
+ * The native half of `MetricWindow`.
+ *
+ * The callback receives bridge batches: one record per key per window end, `tag` = key index,
+ * bytes = the stats row as little-endian `f64`s (see [`Aggregator::stats`]).
+ */
+export declare class NativeMetricWindow {
+  constructor(callback: (...args: any[]) => void, options: NativeWindowOptions)
+  /**
+   * The staging ring of series `key` as a `Float64Array` over memory this object owns
+   * (made on first call; call once per key).
+   */
+  ring(key: number): Float64Array
+  /** Makes sure series `key` exists. */
+  ensure(key: number): void
+  /** Drains every staging ring now, on this thread (JS found a ring full). */
+  drain(): void
+  /** Wakes the drain task (JS filled half a ring), which drains on a runtime thread. */
+  kick(): void
+  /**
+   * Records every value of `values` into series `key`, or none: returns -1, or the index of
+   * the first value outside [0, 2^40] (NaN included).
+   */
+  recordMany(key: number, values: Float64Array): number
+  /**
+   * The stats row of the window of `key` ending now (after draining), or null for an
+   * unknown key.
+   */
+  snapshot(key: number): Float64Array | null
+  /**
+   * Emits the final (partial) window, stops the timers and releases the bridge; the final
+   * batch is marked `last`. Idempotent.
+   */
+  close(): void
+}
+
 /** Bridge options as JS passes them to native sources. */
 export interface BridgeOptions {
   /** Deliver when a batch holds this many records. Default 4096. */
@@ -51,6 +121,29 @@ export interface JsBridgeStats {
   dropped: number
   /** Threadsafe-function calls made (one per batch). */
   batches: number
+}
+
+/** Timing options of a JS-fed buffer. JS has validated them. */
+export interface NativeBufferOptions {
+  /** Quiet time in milliseconds after the last add. Default 100. */
+  delay?: number
+  /**
+   * Longest wait in milliseconds for the oldest held event while adds keep coming.
+   * Default: none.
+   */
+  maxWait?: number
+}
+
+/** Options of a native window. JS has validated them. */
+export interface NativeWindowOptions {
+  /** Window length in milliseconds. Default 1000. */
+  window?: number
+  /** Sub-window length in milliseconds; must divide `window`. Default: `window` (tumbling). */
+  slide?: number
+  /** Percentiles reported, each in (0, 100]. Default [50, 90, 99, 99.9]. */
+  percentiles?: Array<number>
+  /** HDR significant digits, 1 to 5. Default 3. */
+  precision?: number
 }
 
 /** Describes the addon's tokio runtime. */

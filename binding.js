@@ -836,4 +836,6 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeBenchSource = nativeBinding.NativeBenchSource
+module.exports.NativeEventBuffer = nativeBinding.NativeEventBuffer
+module.exports.NativeMetricWindow = nativeBinding.NativeMetricWindow
 module.exports.runtimeInfo = nativeBinding.runtimeInfo

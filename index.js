@@ -9,8 +9,14 @@
 
 const EventEmitter = require('./events');
 const binding = require('./binding');
+const { EventBuffer } = require('./lib/event-buffer');
+const { EventAggregator } = require('./lib/event-aggregator');
+const { MetricWindow } = require('./lib/metric-window');
 
 module.exports = {
   EventEmitter,
+  EventBuffer,
+  EventAggregator,
+  MetricWindow,
   runtimeInfo: binding.runtimeInfo,
 };

@@ -18,6 +18,16 @@ const kinds = {
     open: "const { BenchSource } = require('./lib/bench-source'); source = new BenchSource({ mode: 'per-event' }).start(1000, 0); source.on('data', () => {});",
     close: 'source.close()',
   },
+  // An EventBuffer keeps the process alive only while it holds events: this one holds one with a
+  // 60 s delay, so only close() (which flushes it) lets the process go.
+  'event buffer (holding events)': {
+    open: "const { EventBuffer } = require('.'); source = new EventBuffer(60000); source.add(1);",
+    close: 'source.close()',
+  },
+  'metric window': {
+    open: "const { MetricWindow } = require('.'); source = new MetricWindow({ window: 50 }); source.record(1); source.on('window', () => {});",
+    close: 'source.close()',
+  },
 };
 
 function program(kind, closeAfter) {

@@ -4,7 +4,9 @@
 //! exposed to JavaScript through the generated `binding.js`, under the hand-written `index.js`.
 #![deny(clippy::all)]
 
+pub mod aggregate;
 pub mod bench_source;
 pub mod bridge;
+pub mod buffer;
 pub mod error;
 pub mod runtime;

@@ -1,0 +1,650 @@
+//! MetricWindow: windowed numeric aggregation (count, sum, min, max, mean, rate, percentiles) in
+//! bounded memory, per key, on the tokio runtime.
+//!
+//! # Storage and error
+//! Each series keeps, per sub-window, an HDR histogram (the `hdrhistogram` crate) of the values
+//! scaled by 2^20 and rounded to integers, plus exact count, sum, min and max. A percentile is the
+//! highest value equivalent to its HDR bucket, clamped to the exact [min, max]; it is within
+//! `max(10^-precision × p, 2^-20)` of the exact nearest-rank percentile `p` (relative error
+//! 0.1 % with the default 3 significant digits). Values must lie in `[0, 2^40]`. Memory depends
+//! on the range of the values, never on how many were recorded.
+//!
+//! # Windows
+//! Time is cut into sub-windows of `slide` (tumbling windows: `slide == window`); a window is
+//! the last `window / slide` sub-windows. At each sub-window end the runtime's timer drains the
+//! staged values, emits one record per key with the stats of the window ending now, and starts
+//! the next sub-window.
+//!
+//! # Recording from JS without a crossing per value
+//! Each series has a staging ring of [`RING`] `f64` slots in memory this module owns, which JS
+//! sees as a `Float64Array`. An empty slot holds the sentinel `-1.0` (valid values are never
+//! negative). JS writes each value into the next slot if it is empty; the consumer (the window
+//! timer, a drain task JS wakes every half ring, or a synchronous [`NativeMetricWindow::drain`]
+//! when JS finds the ring full) reads slots in order until it meets the sentinel and puts the
+//! sentinel back. Each slot is written whole (an aligned 8-byte store) and handed over through
+//! that one location, so no ordering between locations is needed and no value is lost or counted
+//! twice. Snapshots and window ends drain first, so every value recorded before them is counted.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hdrhistogram::Histogram;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use tokio::sync::Notify;
+
+use crate::bridge::{BatchArgs, Bridge, BridgeConfig, Columns, Overflow};
+
+/// Values are stored as integers in units of 2^-20.
+pub const SCALE: f64 = 1_048_576.0;
+/// The largest value a series accepts (2^40).
+pub const MAX_VALUE: f64 = 1_099_511_627_776.0;
+/// Slots in each staging ring.
+pub const RING: usize = 8192;
+const SENTINEL: u64 = 0xBFF0_0000_0000_0000; // (-1.0f64).to_bits()
+/// The fixed columns of a stats row, before the percentiles.
+pub const ROW_FIXED: usize = 8;
+
+/// How a window aggregates.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct WindowConfig {
+    /// Window length. Default 1 s.
+    pub window: Duration,
+    /// Sub-window length; a window ends every `slide`. Default: `window` (tumbling).
+    pub slide: Duration,
+    /// Percentiles reported, each in (0, 100]. Default 50, 90, 99, 99.9.
+    pub percentiles: Vec<f64>,
+    /// HDR significant digits, 1 to 5. Default 3 (relative error ≤ 0.1 %).
+    pub precision: u8,
+}
+
+impl Default for WindowConfig {
+    fn default() -> Self {
+        WindowConfig {
+            window: Duration::from_secs(1),
+            slide: Duration::from_secs(1),
+            percentiles: vec![50.0, 90.0, 99.0, 99.9],
+            precision: 3,
+        }
+    }
+}
+
+impl WindowConfig {
+    /// Sub-windows per window.
+    pub fn slots(&self) -> usize {
+        ((self.window.as_nanos() / self.slide.as_nanos().max(1)) as usize).max(1)
+    }
+}
+
+/// Whether `v` is a value a series can hold.
+#[inline]
+pub fn valid(v: f64) -> bool {
+    (0.0..=MAX_VALUE).contains(&v)
+}
+
+struct Slot {
+    hist: Histogram<u64>,
+    count: u64,
+    sum: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Slot {
+    fn new(precision: u8) -> Slot {
+        Slot {
+            hist: Histogram::new(precision).expect("precision is validated to 1..=5"),
+            count: 0,
+            sum: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        }
+    }
+
+    #[inline]
+    fn record(&mut self, v: f64) {
+        // Values are validated to [0, 2^40], so the scaled value fits and resizing cannot fail.
+        // `+ 0.5` then truncation rounds (v >= 0) without a libm call.
+        let _ = self.hist.record((v * SCALE + 0.5) as u64);
+        self.count += 1;
+        self.sum += v;
+        if v < self.min {
+            self.min = v;
+        }
+        if v > self.max {
+            self.max = v;
+        }
+    }
+
+    fn reset(&mut self) {
+        self.hist.reset();
+        self.count = 0;
+        self.sum = 0.0;
+        self.min = f64::INFINITY;
+        self.max = f64::NEG_INFINITY;
+    }
+}
+
+/// A staging ring JS writes values into (see the module docs).
+pub struct Ring {
+    slots: Box<[AtomicU64]>,
+}
+
+impl Ring {
+    fn new() -> Ring {
+        Ring {
+            slots: (0..RING).map(|_| AtomicU64::new(SENTINEL)).collect(),
+        }
+    }
+
+    /// Writes `v` into slot `i` as JS does (for tests).
+    #[cfg(test)]
+    fn stage(&self, i: usize, v: f64) {
+        self.slots[i].store(v.to_bits(), Ordering::Release);
+    }
+}
+
+struct Series {
+    slots: Vec<Slot>,
+    ring: Option<Arc<Ring>>,
+    read: usize,
+}
+
+/// Per-key windowed aggregation. Pure (times are passed in), so it is tested without a clock.
+pub struct Aggregator {
+    config: WindowConfig,
+    series: Vec<Option<Series>>,
+    current: usize,
+    slot_start: Vec<f64>,
+    merged: Histogram<u64>,
+}
+
+impl Aggregator {
+    /// An aggregator whose first sub-window starts at `now_ms` (epoch milliseconds).
+    pub fn new(config: WindowConfig, now_ms: f64) -> Aggregator {
+        let slots = config.slots();
+        let mut slot_start = vec![f64::NAN; slots];
+        slot_start[0] = now_ms;
+        Aggregator {
+            merged: Histogram::new(config.precision).expect("precision is validated to 1..=5"),
+            config,
+            series: Vec::new(),
+            current: 0,
+            slot_start,
+        }
+    }
+
+    fn series_mut(&mut self, key: u32) -> &mut Series {
+        let k = key as usize;
+        if self.series.len() <= k {
+            self.series.resize_with(k + 1, || None);
+        }
+        let (n, precision) = (self.config.slots(), self.config.precision);
+        self.series[k].get_or_insert_with(|| Series {
+            slots: (0..n).map(|_| Slot::new(precision)).collect(),
+            ring: None,
+            read: 0,
+        })
+    }
+
+    /// Makes sure series `key` exists (it is then reported at every window end).
+    pub fn ensure(&mut self, key: u32) {
+        self.series_mut(key);
+    }
+
+    /// The staging ring of series `key`, made on first use.
+    pub fn ring(&mut self, key: u32) -> Arc<Ring> {
+        self.series_mut(key)
+            .ring
+            .get_or_insert_with(|| Arc::new(Ring::new()))
+            .clone()
+    }
+
+    /// Records one value into the current sub-window. The caller has checked [`valid`].
+    pub fn record(&mut self, key: u32, v: f64) {
+        let cur = self.current;
+        self.series_mut(key).slots[cur].record(v);
+    }
+
+    /// Records every value, or none when one is invalid (`Err` with its index).
+    pub fn record_many(&mut self, key: u32, values: &[f64]) -> std::result::Result<(), usize> {
+        if let Some(i) = values.iter().position(|v| !valid(*v)) {
+            return Err(i);
+        }
+        let cur = self.current;
+        let slot = &mut self.series_mut(key).slots[cur];
+        for &v in values {
+            slot.record(v);
+        }
+        Ok(())
+    }
+
+    /// Moves every staged value of every series into its current sub-window.
+    pub fn drain(&mut self) {
+        let cur = self.current;
+        for s in self.series.iter_mut().flatten() {
+            let Some(ring) = &s.ring else { continue };
+            let slot = &mut s.slots[cur];
+            let mut r = s.read;
+            loop {
+                let cell = &ring.slots[r];
+                let bits = cell.load(Ordering::Acquire);
+                if bits == SENTINEL {
+                    break;
+                }
+                let v = f64::from_bits(bits);
+                // JS validated the value before staging it.
+                if valid(v) {
+                    slot.record(v);
+                }
+                cell.store(SENTINEL, Ordering::Release);
+                r = (r + 1) % RING;
+            }
+            s.read = r;
+        }
+    }
+
+    /// Keys that have a series, in order.
+    pub fn keys(&self) -> Vec<u32> {
+        (0..self.series.len() as u32)
+            .filter(|k| self.series[*k as usize].is_some())
+            .collect()
+    }
+
+    /// The stats row of the window of `key` ending at `now_ms`:
+    /// `[start, end, count, sum, min, max, mean, rate, ...percentiles]`, or `None` for an
+    /// unknown key. An empty window reports 0 for every statistic.
+    pub fn stats(&mut self, key: u32, now_ms: f64) -> Option<Vec<f64>> {
+        let n = self.slot_start.len();
+        let series = self.series.get(key as usize)?.as_ref()?;
+        let mut start = self.slot_start[self.current];
+        let in_window: Vec<usize> = (0..n).map(|j| (self.current + n - j) % n).collect();
+        for &i in &in_window {
+            if !self.slot_start[i].is_nan() {
+                start = start.min(self.slot_start[i]);
+            }
+        }
+        let (mut count, mut sum, mut min, mut max) = (0u64, 0.0, f64::INFINITY, f64::NEG_INFINITY);
+        for &i in &in_window {
+            let s = &series.slots[i];
+            count += s.count;
+            sum += s.sum;
+            min = min.min(s.min);
+            max = max.max(s.max);
+        }
+        let hist = if n == 1 {
+            &series.slots[self.current].hist
+        } else {
+            self.merged.reset();
+            for &i in &in_window {
+                if series.slots[i].count > 0 {
+                    // Same precision and auto-resize on both sides: cannot fail.
+                    let _ = self.merged.add(&series.slots[i].hist);
+                }
+            }
+            &self.merged
+        };
+        let mut row = Vec::with_capacity(ROW_FIXED + self.config.percentiles.len());
+        let secs = (now_ms - start) / 1000.0;
+        if count == 0 {
+            row.extend_from_slice(&[start, now_ms, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+            row.extend(self.config.percentiles.iter().map(|_| 0.0));
+            return Some(row);
+        }
+        row.extend_from_slice(&[
+            start,
+            now_ms,
+            count as f64,
+            sum,
+            min,
+            max,
+            sum / count as f64,
+            if secs > 0.0 { count as f64 / secs } else { 0.0 },
+        ]);
+        for p in &self.config.percentiles {
+            let v = hist.value_at_quantile(p / 100.0) as f64 / SCALE;
+            row.push(v.clamp(min, max));
+        }
+        Some(row)
+    }
+
+    /// Ends the current sub-window at `now_ms` and starts the next one (emptied).
+    pub fn rotate(&mut self, now_ms: f64) {
+        let n = self.slot_start.len();
+        self.current = (self.current + 1) % n;
+        self.slot_start[self.current] = now_ms;
+        let cur = self.current;
+        for s in self.series.iter_mut().flatten() {
+            s.slots[cur].reset();
+        }
+    }
+}
+
+fn epoch_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+fn row_bytes(row: &[f64]) -> Vec<u8> {
+    row.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+struct Inner {
+    agg: Mutex<Aggregator>,
+    bridge: Bridge,
+    kick: Arc<Notify>,
+    closed: AtomicBool,
+}
+
+impl Inner {
+    /// Emits the window ending now for every key; `rotate` starts the next sub-window.
+    fn emit(&self, rotate: bool) {
+        {
+            let mut agg = self.agg.lock().unwrap();
+            agg.drain();
+            let now = epoch_ms();
+            for key in agg.keys() {
+                if let Some(row) = agg.stats(key, now) {
+                    self.bridge.push(key, 0.0, &row_bytes(&row));
+                }
+            }
+            if rotate {
+                agg.rotate(now);
+            }
+        }
+        self.bridge.flush();
+    }
+}
+
+/// Options of a native window. JS has validated them.
+#[napi(object)]
+pub struct NativeWindowOptions {
+    /// Window length in milliseconds. Default 1000.
+    pub window: Option<f64>,
+    /// Sub-window length in milliseconds; must divide `window`. Default: `window` (tumbling).
+    pub slide: Option<f64>,
+    /// Percentiles reported, each in (0, 100]. Default [50, 90, 99, 99.9].
+    pub percentiles: Option<Vec<f64>>,
+    /// HDR significant digits, 1 to 5. Default 3.
+    pub precision: Option<u32>,
+}
+
+/// The native half of `MetricWindow`.
+///
+/// The callback receives bridge batches: one record per key per window end, `tag` = key index,
+/// bytes = the stats row as little-endian `f64`s (see [`Aggregator::stats`]).
+#[napi]
+pub struct NativeMetricWindow {
+    inner: Arc<Inner>,
+}
+
+#[napi]
+impl NativeMetricWindow {
+    #[napi(constructor)]
+    pub fn new(
+        env: Env,
+        #[napi(ts_arg_type = "(...args: any[]) => void")] callback: Function<BatchArgs, ()>,
+        options: NativeWindowOptions,
+    ) -> Result<Self> {
+        let d = WindowConfig::default();
+        let window = options
+            .window
+            .map_or(d.window, |ms| Duration::from_secs_f64(ms / 1000.0));
+        let config = WindowConfig {
+            window,
+            slide: options
+                .slide
+                .map_or(window, |ms| Duration::from_secs_f64(ms / 1000.0)),
+            percentiles: options.percentiles.unwrap_or(d.percentiles),
+            precision: options
+                .precision
+                .map_or(d.precision, |p| p.clamp(1, 5) as u8),
+        };
+        let mut bridge_config = BridgeConfig::with_columns(Columns {
+            tag: true,
+            number: false,
+            bytes: true,
+        });
+        bridge_config.overflow = Overflow::Wait;
+        let bridge = Bridge::new(&env, callback, bridge_config)?;
+        let slide = config.slide;
+        let inner = Arc::new(Inner {
+            agg: Mutex::new(Aggregator::new(config, epoch_ms())),
+            bridge,
+            kick: Arc::new(Notify::new()),
+            closed: AtomicBool::new(false),
+        });
+        spawn_window_timer(Arc::downgrade(&inner), slide);
+        spawn_drainer(Arc::downgrade(&inner), inner.kick.clone());
+        Ok(NativeMetricWindow { inner })
+    }
+
+    /// The staging ring of series `key` as a `Float64Array` over memory this object owns
+    /// (made on first call; call once per key).
+    #[napi(ts_return_type = "Float64Array")]
+    pub fn ring<'env>(&self, env: &'env Env, key: u32) -> Result<Float64ArraySlice<'env>> {
+        let ring = self.inner.agg.lock().unwrap().ring(key);
+        let ptr = ring.slots.as_ptr() as *mut f64;
+        let view =
+            unsafe { Float64ArraySlice::from_external(env, ptr, RING, ring, |_, r| drop(r)) }?;
+        if !std::ptr::eq(view.as_ptr(), ptr) {
+            return Err(Error::new(
+                Status::GenericFailure,
+                "this runtime does not allow external ArrayBuffers, which MetricWindow needs",
+            ));
+        }
+        Ok(view)
+    }
+
+    /// Makes sure series `key` exists.
+    #[napi]
+    pub fn ensure(&self, key: u32) {
+        self.inner.agg.lock().unwrap().ensure(key);
+    }
+
+    /// Drains every staging ring now, on this thread (JS found a ring full).
+    #[napi]
+    pub fn drain(&self) {
+        self.inner.agg.lock().unwrap().drain();
+    }
+
+    /// Wakes the drain task (JS filled half a ring), which drains on a runtime thread.
+    #[napi]
+    pub fn kick(&self) {
+        self.inner.kick.notify_one();
+    }
+
+    /// Records every value of `values` into series `key`, or none: returns -1, or the index of
+    /// the first value outside [0, 2^40] (NaN included).
+    #[napi]
+    pub fn record_many(&self, key: u32, values: Float64Array) -> i32 {
+        match self.inner.agg.lock().unwrap().record_many(key, &values) {
+            Ok(()) => -1,
+            Err(i) => i as i32,
+        }
+    }
+
+    /// The stats row of the window of `key` ending now (after draining), or null for an
+    /// unknown key.
+    #[napi]
+    pub fn snapshot(&self, key: u32) -> Option<Float64Array> {
+        let mut agg = self.inner.agg.lock().unwrap();
+        agg.drain();
+        agg.stats(key, epoch_ms()).map(Float64Array::new)
+    }
+
+    /// Emits the final (partial) window, stops the timers and releases the bridge; the final
+    /// batch is marked `last`. Idempotent.
+    #[napi]
+    pub fn close(&self) {
+        if self.inner.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.inner.emit(false);
+        self.inner.kick.notify_one();
+        self.inner.bridge.close();
+    }
+}
+
+impl Drop for NativeMetricWindow {
+    fn drop(&mut self) {
+        // Collected without close(): end the drain task (the window timer sees the Weak die).
+        self.inner.closed.store(true, Ordering::Release);
+        self.inner.kick.notify_one();
+    }
+}
+
+fn spawn_window_timer(weak: Weak<Inner>, slide: Duration) {
+    crate::runtime::spawn(async move {
+        let start = tokio::time::Instant::now() + slide;
+        let mut tick = tokio::time::interval_at(start, slide);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(inner) = weak.upgrade() else { return };
+            if inner.closed.load(Ordering::Acquire) {
+                return;
+            }
+            inner.emit(true);
+        }
+    });
+}
+
+fn spawn_drainer(weak: Weak<Inner>, kick: Arc<Notify>) {
+    crate::runtime::spawn(async move {
+        loop {
+            kick.notified().await;
+            let Some(inner) = weak.upgrade() else { return };
+            if inner.closed.load(Ordering::Acquire) {
+                return;
+            }
+            inner.agg.lock().unwrap().drain();
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tumbling(window_ms: u64) -> WindowConfig {
+        WindowConfig {
+            window: Duration::from_millis(window_ms),
+            slide: Duration::from_millis(window_ms),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn counts_sums_and_percentiles_of_one_window() {
+        let mut a = Aggregator::new(tumbling(1000), 0.0);
+        for v in 1..=1000 {
+            a.record(0, v as f64);
+        }
+        let row = a.stats(0, 1000.0).unwrap();
+        assert_eq!(
+            &row[..8],
+            &[0.0, 1000.0, 1000.0, 500500.0, 1.0, 1000.0, 500.5, 1000.0]
+        );
+        for (i, p) in a.config.percentiles.clone().into_iter().enumerate() {
+            // Nearest rank, computed as HDR does (0.999 * 1000 rounds up to rank 1000).
+            let exact = ((p / 100.0) * 1000.0).ceil();
+            let got = row[ROW_FIXED + i];
+            assert!(
+                (got - exact).abs() <= exact * 1e-3,
+                "p{p}: {got} vs {exact}"
+            );
+        }
+    }
+
+    #[test]
+    fn tumbling_windows_start_empty() {
+        let mut a = Aggregator::new(tumbling(100), 0.0);
+        a.record(0, 5.0);
+        a.rotate(100.0);
+        let row = a.stats(0, 200.0).unwrap();
+        assert_eq!(row[0], 100.0);
+        assert_eq!(row[2], 0.0, "the previous window's value is gone");
+    }
+
+    #[test]
+    fn sliding_windows_cover_the_last_slots() {
+        let cfg = WindowConfig {
+            window: Duration::from_millis(300),
+            slide: Duration::from_millis(100),
+            ..Default::default()
+        };
+        let mut a = Aggregator::new(cfg, 0.0);
+        a.record(0, 1.0);
+        a.rotate(100.0);
+        a.record(0, 2.0);
+        a.rotate(200.0);
+        a.record(0, 3.0);
+        let row = a.stats(0, 300.0).unwrap();
+        assert_eq!((row[0], row[2], row[3]), (0.0, 3.0, 6.0));
+        a.rotate(300.0);
+        a.record(0, 4.0);
+        let row = a.stats(0, 400.0).unwrap();
+        assert_eq!(
+            (row[0], row[2], row[3], row[4], row[5]),
+            (100.0, 3.0, 9.0, 2.0, 4.0)
+        );
+    }
+
+    #[test]
+    fn keys_are_separate_series() {
+        let mut a = Aggregator::new(tumbling(1000), 0.0);
+        a.record(3, 10.0);
+        a.record(1, 20.0);
+        assert_eq!(a.keys(), vec![1, 3]);
+        assert_eq!(a.stats(3, 1.0).unwrap()[3], 10.0);
+        assert_eq!(a.stats(1, 1.0).unwrap()[3], 20.0);
+        assert!(a.stats(2, 1.0).is_none());
+    }
+
+    #[test]
+    fn record_many_is_all_or_nothing() {
+        let mut a = Aggregator::new(tumbling(1000), 0.0);
+        assert_eq!(a.record_many(0, &[1.0, f64::NAN, 2.0]), Err(1));
+        assert_eq!(a.record_many(0, &[1.0, -1.0]), Err(1));
+        assert_eq!(a.record_many(0, &[f64::INFINITY]), Err(0));
+        assert!(a.stats(0, 1.0).is_none(), "nothing was recorded");
+        assert_eq!(a.record_many(0, &[1.0, 2.0]), Ok(()));
+        assert_eq!(a.stats(0, 1.0).unwrap()[2], 2.0);
+    }
+
+    #[test]
+    fn staged_values_are_drained_once_in_order_of_slots() {
+        let mut a = Aggregator::new(tumbling(1000), 0.0);
+        let ring = a.ring(0);
+        ring.stage(0, 1.0);
+        ring.stage(1, 2.0);
+        a.drain();
+        a.drain();
+        ring.stage(2, 3.0);
+        a.drain();
+        let row = a.stats(0, 1.0).unwrap();
+        assert_eq!((row[2], row[3]), (3.0, 6.0));
+        assert!(ring.slots[..3]
+            .iter()
+            .all(|s| s.load(Ordering::Relaxed) == SENTINEL));
+    }
+
+    #[test]
+    fn memory_does_not_grow_with_samples() {
+        let mut a = Aggregator::new(tumbling(1000), 0.0);
+        a.record_many(0, &[1.0, 1000.0]).unwrap();
+        let before = a.series[0].as_ref().unwrap().slots[0]
+            .hist
+            .distinct_values();
+        let values: Vec<f64> = (0..1_000_000).map(|i| 1.0 + (i % 999) as f64).collect();
+        a.record_many(0, &values).unwrap();
+        let after = a.series[0].as_ref().unwrap().slots[0]
+            .hist
+            .distinct_values();
+        assert_eq!(before, after);
+    }
+}
