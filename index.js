@@ -9,8 +9,16 @@
 
 const EventEmitter = require('./events');
 const binding = require('./binding');
+const { CircuitBreaker } = require('./lib/circuit-breaker');
+const { debugEvent, monitorListeners, traceEvents } = require('./lib/debug');
+const { RealTimeDashboard } = require('./lib/dashboard');
 
 module.exports = {
   EventEmitter,
   runtimeInfo: binding.runtimeInfo,
+  CircuitBreaker,
+  debugEvent,
+  monitorListeners,
+  traceEvents,
+  RealTimeDashboard,
 };
