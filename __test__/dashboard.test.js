@@ -6,9 +6,10 @@ const http = require('node:http');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const { once } = require('node:events');
+const { execFile } = require('node:child_process');
 const WebSocket = require('ws');
 const { RealTimeDashboard, broadcast } = require('../lib/dashboard');
-const { ROOT } = require('./helpers');
+const { ROOT, runNode } = require('./helpers');
 
 // A dashboard on 127.0.0.1, any port, resolved once listening.
 async function open(options = {}) {
@@ -388,6 +389,31 @@ describe('RealTimeDashboard', function () {
       const wss = { clients: new Set([mk(1, 0), mk(0, 0), mk(3, 0), mk(1, 10 << 20)]) };
       assert.strictEqual(broadcast(wss, 'x'), 1);
       assert.deepStrictEqual(sent, [[1, 0, 'x']]);
+    });
+  });
+
+  describe('entry points', function () {
+    it('require("ferrocast") and import from "ferrocast" export the breaker, the helpers and the dashboard', async function () {
+      const names = ['CircuitBreaker', 'debugEvent', 'monitorListeners', 'traceEvents', 'RealTimeDashboard'];
+      const cjs = require('..');
+      assert.strictEqual(cjs.RealTimeDashboard, RealTimeDashboard);
+      assert.strictEqual(cjs.CircuitBreaker, require('../lib/circuit-breaker').CircuitBreaker);
+      const r = await runNode(
+        `import * as f from 'ferrocast'; import d from 'ferrocast';
+         console.log(JSON.stringify(${JSON.stringify(names)}.map((n) => typeof f[n] === 'function' && f[n] === d[n])));`,
+        { args: ['--input-type=module'] },
+      );
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.deepStrictEqual(JSON.parse(r.stdout), names.map(() => true));
+    });
+
+    it('index.d.ts types them: a consumer compiles with tsc --noEmit', function (done) {
+      this.timeout(60000);
+      const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+      execFile(process.execPath, [tsc, '-p', path.join(__dirname, 'fixtures', 'tsconfig.dashboard.json')], { cwd: ROOT }, (err, stdout, stderr) => {
+        assert.ifError(err && new Error(`tsc failed:\n${stdout}${stderr}`));
+        done();
+      });
     });
   });
 });

@@ -14,11 +14,11 @@
  * A series is a ring of `ceil(window / slide)` buckets of `slide` ms. Each bucket keeps count,
  * sum, min, max and a log-linear histogram (32 sub-buckets per power of two, from 2^-8 to 2^32),
  * and the series keeps the running sum of its buckets' histograms, so `snapshot()` costs one pass
- * over a fixed number of bins (1,281) whatever the number of samples: O(1) in the sample count.
+ * over a fixed number of bins (1,282) whatever the number of samples: O(1) in the sample count.
  * Percentiles use the nearest rank and report the bin's midpoint, clamped to [min, max]: relative
- * error under 1.6 % for values in [2^-8, 2^32]. Memory per series is fixed (about 5 KB per
- * bucket). Buckets expire lazily when the series is touched: no timer, nothing keeps the process
- * alive.
+ * error under 1.6 % for values in [2^-8, 2^32] (outside that range: min or max). Memory per
+ * series is fixed (about 5 KB per bucket). Buckets expire lazily when the series is touched: no
+ * timer, nothing keeps the process alive.
  */
 
 const { validateNumber, validateObject, invalidType } = require('./validate');
@@ -26,7 +26,8 @@ const { validateNumber, validateObject, invalidType } = require('./validate');
 const SUB = 32; // sub-buckets per power of two
 const MIN_EXP = -8; // values below 2^-8 land in bin 0 (reported as min)
 const MAX_EXP = 32; // values at or above 2^32 land in the top bin (reported up to max)
-const BINS = 1 + (MAX_EXP - MIN_EXP) * SUB;
+// Bin 0: below 2^-8; then SUB bins per power of two; the last bin: 2^32 and above.
+const BINS = 2 + (MAX_EXP - MIN_EXP) * SUB;
 const MIN_VALUE = 2 ** MIN_EXP;
 
 function binOf(value) {
@@ -42,6 +43,7 @@ function binOf(value) {
 
 function midpointOf(bin) {
   if (bin === 0) return 0;
+  if (bin === BINS - 1) return Infinity; // clamped to max by the caller
   const i = bin - 1;
   const e = Math.floor(i / SUB) + MIN_EXP;
   const sub = i % SUB;
