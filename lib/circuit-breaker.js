@@ -43,7 +43,16 @@ const {
 const CLOSED = 'CLOSED';
 const OPEN = 'OPEN';
 const HALF_OPEN = 'HALF_OPEN';
-const COUNTERS = ['fires', 'successes', 'failures', 'timeouts', 'rejects', 'fallbacks'];
+// Counter indexes. The last two are what the thresholds look at: cleared when the circuit closes.
+const FIRES = 0;
+const SUCCESSES = 1;
+const FAILURES = 2;
+const TIMEOUTS = 3;
+const REJECTS = 4;
+const FALLBACKS = 5;
+const HEALTH_SUCCESSES = 6;
+const HEALTH_FAILURES = 7;
+const COUNTERS = ['fires', 'successes', 'failures', 'timeouts', 'rejects', 'fallbacks', 'healthSuccesses', 'healthFailures'];
 const MAX_TIMER = 2 ** 31 - 1;
 
 function resolveOptions(first, second) {
@@ -142,8 +151,6 @@ class CircuitBreaker extends EventEmitter {
     this._shutdown = false;
     this._lastFailure = null;
     this._counts = new RollingCounts(COUNTERS, opts.rollingCountTimeout, opts.rollingCountBuckets);
-    // What the thresholds look at: like _counts, but cleared whenever the circuit closes.
-    this._health = new RollingCounts(['successes', 'failures'], opts.rollingCountTimeout, opts.rollingCountBuckets);
     this._latency = new MetricWindow({
       window: opts.rollingCountTimeout,
       slide: opts.rollingCountTimeout / opts.rollingCountBuckets,
@@ -178,7 +185,7 @@ class CircuitBreaker extends EventEmitter {
 
   /** Failures (including timeouts) in the rolling window since the circuit last closed. */
   get failures() {
-    return this._health.get('failures');
+    return this._counts.get(HEALTH_FAILURES);
   }
 
   /** Time (ms since the epoch) of the last failure, or null. */
@@ -193,12 +200,18 @@ class CircuitBreaker extends EventEmitter {
    * Latencies (ms) cover calls that ran, successful or not. O(1) to read.
    */
   get stats() {
-    const c = this._counts.toJSON();
-    const ran = c.successes + c.failures;
+    this._counts.advance();
+    const t = this._counts.totals;
+    const ran = t[SUCCESSES] + t[FAILURES];
     const l = this._latency.snapshot();
     return {
-      ...c,
-      errorPercentage: ran === 0 ? 0 : (c.failures * 100) / ran,
+      fires: t[FIRES],
+      successes: t[SUCCESSES],
+      failures: t[FAILURES],
+      timeouts: t[TIMEOUTS],
+      rejects: t[REJECTS],
+      fallbacks: t[FALLBACKS],
+      errorPercentage: ran === 0 ? 0 : (t[FAILURES] * 100) / ran,
       latencyMean: l.mean,
       latency: { count: l.count, min: l.min, max: l.max, mean: l.mean, p50: l.p50, p90: l.p90, p99: l.p99, p999: l.p999 },
     };
@@ -272,8 +285,7 @@ class CircuitBreaker extends EventEmitter {
 
   /** The seed's API: counts one failure now (and opens the circuit if that reaches the threshold). */
   recordFailure() {
-    this._counts.add('failures');
-    this._health.add('failures');
+    this._counts.add(FAILURES, HEALTH_FAILURES);
     this._lastFailure = Date.now();
     if (this._state === HALF_OPEN) this._toOpen();
     else if (this._state === CLOSED) this._check();
@@ -296,7 +308,7 @@ class CircuitBreaker extends EventEmitter {
       return Promise.reject(codedError(Error, 'ERR_CIRCUIT_SHUTDOWN', `Circuit breaker "${this.name}" has been shut down`));
     }
     if (outer !== null && outer.aborted) return Promise.reject(outer.reason);
-    this._counts.add('fires');
+    this._counts.add(FIRES);
     this.emit('fire', fallbackArgs);
 
     // The reset timer may be late (a busy loop); the due time decides.
@@ -323,6 +335,29 @@ class CircuitBreaker extends EventEmitter {
     this._active += 1;
     const start = performance.now();
 
+    if (this.options.timeout === false && outer === null) {
+      // Nothing can settle the call but the function itself: no race to arbitrate.
+      let pending;
+      try {
+        pending = fn.apply(context, args);
+      } catch (err) {
+        pending = Promise.reject(err);
+      }
+      return Promise.resolve(pending).then(
+        (result) => {
+          this._active -= 1;
+          if (trial) this._trialInFlight = false;
+          this._succeeded(performance.now() - start, result, trial);
+          return result;
+        },
+        (err) => {
+          this._active -= 1;
+          if (trial) this._trialInFlight = false;
+          return this._afterError(err, performance.now() - start, fallbackArgs, trial, false);
+        },
+      );
+    }
+
     return new Promise((resolve, reject) => {
       let settled = false;
       let timer = null;
@@ -341,15 +376,7 @@ class CircuitBreaker extends EventEmitter {
         reject(outer.reason);
       };
       const failed = (err, latency, isTimeout) => {
-        if (!isTimeout && this.options.errorFilter !== null && this.options.errorFilter(err, ...fallbackArgs)) {
-          reject(err);
-          this._succeeded(latency, err, trial);
-          return;
-        }
-        const fb = this._fallback(err, fallbackArgs);
-        if (fb === null) reject(err);
-        else fb.then(resolve, reject);
-        this._failed(err, latency, fallbackArgs, trial, isTimeout);
+        this._afterError(err, latency, fallbackArgs, trial, isTimeout).then(resolve, reject);
       };
 
       if (outer !== null) outer.addEventListener('abort', onAbort, { once: true });
@@ -390,8 +417,20 @@ class CircuitBreaker extends EventEmitter {
     });
   }
 
+  // A failed call: counts it (unless errorFilter says it is not a failure) and returns what the
+  // call settles with: the fallback's promise, or a rejection with the error.
+  _afterError(err, latency, fallbackArgs, trial, isTimeout) {
+    if (!isTimeout && this.options.errorFilter !== null && this.options.errorFilter(err, ...fallbackArgs)) {
+      this._succeeded(latency, err, trial);
+      return Promise.reject(err);
+    }
+    const fb = this._fallback(err, fallbackArgs);
+    this._failed(err, latency, fallbackArgs, trial, isTimeout);
+    return fb === null ? Promise.reject(err) : fb;
+  }
+
   _reject(err, fallbackArgs) {
-    this._counts.add('rejects');
+    this._counts.add(REJECTS);
     const fb = this._fallback(err, fallbackArgs);
     this.emit('reject', err);
     return fb === null ? Promise.reject(err) : fb;
@@ -408,24 +447,22 @@ class CircuitBreaker extends EventEmitter {
       return Promise.reject(e);
     }
     return Promise.resolve(pending).then((result) => {
-      this._counts.add('fallbacks');
+      this._counts.add(FALLBACKS);
       this.emit('fallback', result, err);
       return result;
     });
   }
 
   _succeeded(latency, result, trial) {
-    this._counts.add('successes');
-    this._health.add('successes');
+    this._counts.add(SUCCESSES, HEALTH_SUCCESSES);
     this._latency.record(latency);
     this.emit('success', result, latency);
     if (trial && this._state === HALF_OPEN) this._toClosed();
   }
 
   _failed(err, latency, args, trial, isTimeout) {
-    this._counts.add('failures');
-    this._health.add('failures');
-    if (isTimeout) this._counts.add('timeouts');
+    this._counts.add(FAILURES, HEALTH_FAILURES);
+    if (isTimeout) this._counts.add(TIMEOUTS);
     this._latency.record(latency);
     this._lastFailure = Date.now();
     if (isTimeout) this.emit('timeout', err, latency, args);
@@ -436,8 +473,8 @@ class CircuitBreaker extends EventEmitter {
 
   // Opens the circuit when the rolling window has reached a threshold.
   _check() {
-    const failures = this._health.get('failures');
-    const ran = failures + this._health.get('successes');
+    const failures = this._counts.get(HEALTH_FAILURES);
+    const ran = failures + this._counts.get(HEALTH_SUCCESSES);
     const o = this.options;
     if (ran < o.volumeThreshold) return;
     if (
@@ -476,7 +513,7 @@ class CircuitBreaker extends EventEmitter {
     this._clearResetTimer();
     this._state = CLOSED;
     this._trialInFlight = false;
-    this._health.reset();
+    this._counts.reset([HEALTH_SUCCESSES, HEALTH_FAILURES]);
     if (was !== CLOSED) {
       this.emit('circuitClosed');
       this.emit('close');

@@ -3,12 +3,12 @@
 /**
  * RollingCounts: named counters over a sliding time window, as a ring of `buckets` buckets of
  * `window / buckets` ms. Running totals are kept as buckets fill and expire, so reading a count
- * is O(1); expiry is lazy (on the next add or read), so there is no timer. Internal: the circuit
- * breaker's rolling statistics.
+ * is O(1); expiry is lazy (on the next add or read, one comparison while the current bucket
+ * lasts), so there is no timer. Internal: the circuit breaker's rolling statistics.
  */
 class RollingCounts {
   /**
-   * @param {string[]} fields counter names
+   * @param {string[]} fields counter names; `add` and `get` take their index
    * @param {number} window ms
    * @param {number} buckets buckets in the window
    */
@@ -17,13 +17,15 @@ class RollingCounts {
     this.width = window / buckets;
     this.slots = Array.from({ length: buckets }, () => new Float64Array(fields.length));
     this.totals = new Float64Array(fields.length);
-    this.index = Object.fromEntries(fields.map((f, i) => [f, i]));
     this.epoch = Math.floor(Date.now() / this.width);
+    this.edge = (this.epoch + 1) * this.width; // when the current bucket ends
+    this.current = this.slots[this.epoch % buckets];
   }
 
   advance() {
-    const epoch = Math.floor(Date.now() / this.width);
-    if (epoch <= this.epoch) return;
+    const now = Date.now();
+    if (now < this.edge) return;
+    const epoch = Math.floor(now / this.width);
     const n = this.slots.length;
     const steps = Math.min(epoch - this.epoch, n);
     for (let s = 1; s <= steps; s++) {
@@ -34,23 +36,28 @@ class RollingCounts {
       }
     }
     this.epoch = epoch;
+    this.edge = (epoch + 1) * this.width;
+    this.current = this.slots[epoch % n];
   }
 
-  /** Adds `n` to counter `field` in the current bucket. */
-  add(field, n = 1) {
+  /** Adds 1 to counter `i` (and to counter `j` when given) in the current bucket. */
+  add(i, j = -1) {
     this.advance();
-    const i = this.index[field];
-    this.slots[this.epoch % this.slots.length][i] += n;
-    this.totals[i] += n;
+    this.current[i] += 1;
+    this.totals[i] += 1;
+    if (j >= 0) {
+      this.current[j] += 1;
+      this.totals[j] += 1;
+    }
   }
 
-  /** The window's total of counter `field`. */
-  get(field) {
+  /** The window's total of counter `i`. */
+  get(i) {
     this.advance();
-    return this.totals[this.index[field]];
+    return this.totals[i];
   }
 
-  /** Every counter's window total, as an object. */
+  /** Every counter's window total, as an object keyed by field name. */
   toJSON() {
     this.advance();
     const out = {};
@@ -58,10 +65,13 @@ class RollingCounts {
     return out;
   }
 
-  /** Zeroes every bucket. */
-  reset() {
-    for (const slot of this.slots) slot.fill(0);
-    this.totals.fill(0);
+  /** Zeroes counters (every one without arguments) in every bucket. */
+  reset(indexes) {
+    const which = indexes ?? this.fields.map((_, i) => i);
+    for (const i of which) {
+      for (const slot of this.slots) slot[i] = 0;
+      this.totals[i] = 0;
+    }
   }
 }
 

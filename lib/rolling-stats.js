@@ -30,15 +30,18 @@ const MAX_EXP = 32; // values at or above 2^32 land in the top bin (reported up 
 const BINS = 2 + (MAX_EXP - MIN_EXP) * SUB;
 const MIN_VALUE = 2 ** MIN_EXP;
 
+// The bin is read from the float's bits: its exponent, and the top 5 bits of its mantissa
+// (SUB = 32 sub-buckets). Exact, and much cheaper than Math.log2.
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // high word index
 function binOf(value) {
   if (value < MIN_VALUE) return 0;
-  let e = Math.floor(Math.log2(value));
-  // Math.log2 can be off by one ulp at powers of two.
-  if (2 ** e > value) e -= 1;
-  else if (2 ** (e + 1) <= value) e += 1;
+  f64[0] = value;
+  const hi = u32[HI];
+  const e = ((hi >>> 20) & 0x7ff) - 1023;
   if (e >= MAX_EXP) return BINS - 1;
-  const sub = Math.floor((value / 2 ** e - 1) * SUB);
-  return 1 + (e - MIN_EXP) * SUB + sub;
+  return 1 + (e - MIN_EXP) * SUB + ((hi >>> 15) & 31);
 }
 
 function midpointOf(bin) {
