@@ -72,7 +72,7 @@ async function groupGone(run, ms = 5000) {
 }
 
 // Connects to the dashboard and resolves with the first metrics message `pick` accepts.
-function metricsWhere(url, pick, ms = 8000) {
+function metricsWhere(url, pick, ms = 15000) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url.replace(/^http/, 'ws') + 'ws');
     const timer = setTimeout(() => {

@@ -70,17 +70,20 @@ class Bucket {
 }
 
 class Series {
-  constructor(slots) {
+  constructor(slots, slide) {
     this.buckets = Array.from({ length: slots }, () => new Bucket());
     this.total = new Float64Array(BINS);
     this.count = 0;
     this.sum = 0;
+    this.slide = slide;
     this.epoch = -1; // newest epoch this series has advanced to
+    this.edge = 0; // when that epoch's bucket ends (ms since the epoch)
   }
 
   /** Expires the buckets that fell out of the window ending in `epoch`. */
   advance(epoch) {
     if (epoch <= this.epoch) return;
+    this.edge = (epoch + 1) * this.slide;
     const slots = this.buckets.length;
     if (epoch - this.epoch >= slots) {
       for (const b of this.buckets) this.clear(b);
@@ -155,7 +158,7 @@ class RollingStats {
    * series of `key`. Values must be finite and >= 0 (RangeError ERR_OUT_OF_RANGE otherwise).
    */
   record(key, value) {
-    if (arguments.length < 2) {
+    if (value === undefined) {
       value = key;
       key = undefined;
     }
@@ -163,12 +166,13 @@ class RollingStats {
     if (!(value >= 0 && value <= Number.MAX_VALUE)) validateNumber(value, 'value', { min: 0, max: Number.MAX_VALUE });
     let series = this._series.get(key);
     if (series === undefined) {
-      series = new Series(this._slots);
+      series = new Series(this._slots, this.slide);
       this._series.set(key, series);
     }
-    const epoch = Math.floor(Date.now() / this.slide);
-    series.advance(epoch);
-    series.add(epoch, value);
+    const now = Date.now();
+    // One comparison while the current bucket lasts.
+    if (now >= series.edge) series.advance(Math.floor(now / this.slide));
+    series.add(series.epoch, value);
   }
 
   /** Keys of the series that hold samples in the current window. */
