@@ -475,6 +475,22 @@ describe('CircuitBreaker', function () {
       assert.ok(s.latency.mean > 0);
     });
 
+    it('stay readable after shutdown, with the calls that finish after it', async function () {
+      let release;
+      const b = new CircuitBreaker(() => new Promise((r) => (release = r)), { timeout: false });
+      const pending = b.fire();
+      b.shutdown();
+      release('late');
+      assert.strictEqual(await pending, 'late');
+      assert.strictEqual(b.stats.successes, 1);
+    });
+
+    it('report zero latency before any call', function () {
+      const s = new CircuitBreaker(ok).stats;
+      assert.deepStrictEqual(s.latency, { count: 0, min: 0, max: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0 });
+      assert.strictEqual(s.latencyMean, 0);
+    });
+
     it('forgets what left the rolling window', async function () {
       const b = new CircuitBreaker(ok, { rollingCountTimeout: 40, rollingCountBuckets: 4 });
       await b.fire(1);
@@ -500,6 +516,7 @@ describe('CircuitBreaker', function () {
       await rejectsWith(b.processEvent(1, ok), 'ERR_CIRCUIT_SHUTDOWN');
       b.close(); // no effect after shutdown
       assert.strictEqual(b.state, 'OPEN');
+      assert.strictEqual(b.stats.latency.count, 0, 'stats stay readable');
     });
 
     it('never keeps the process alive: OPEN circuit, pending call with a timeout', async function () {
@@ -536,6 +553,8 @@ describe('CircuitBreaker', function () {
       [[ok, { volumeThreshold: -1 }], RangeError, 'ERR_OUT_OF_RANGE', /"options.volumeThreshold"/],
       [[ok, { rollingCountTimeout: 0 }], RangeError, 'ERR_OUT_OF_RANGE', /"options.rollingCountTimeout"/],
       [[ok, { rollingCountBuckets: 0 }], RangeError, 'ERR_OUT_OF_RANGE', /"options.rollingCountBuckets"/],
+      [[ok, { rollingCountBuckets: 3 }], RangeError, 'ERR_OUT_OF_RANGE', /The value of "options.rollingCountBuckets" is out of range. It must divide options.rollingCountTimeout \(10000\). Received 3/],
+      [[ok, { rollingCountTimeout: 100.5 }], RangeError, 'ERR_OUT_OF_RANGE', /"options.rollingCountTimeout"/],
       [[ok, { capacity: 0 }], RangeError, 'ERR_OUT_OF_RANGE', /"options.capacity"/],
       [[ok, { errorFilter: 1 }], TypeError, 'ERR_INVALID_ARG_TYPE', /"options.errorFilter" argument must be of type function/],
       [[ok, { abortController: {} }], TypeError, 'ERR_INVALID_ARG_TYPE', /"options.abortController" argument must be an instance of AbortController/],

@@ -77,7 +77,8 @@ describe('RealTimeDashboard', function () {
         ['x', TypeError, /The "options" argument must be of type object/],
         [{ port: -1 }, RangeError, /The value of "options.port" is out of range. It must be an integer >= 0 and <= 65535. Received -1/],
         [{ port: 1.5 }, RangeError, /"options.port"/],
-        [{ interval: 5 }, RangeError, /The value of "options.interval" is out of range. It must be a number >= 10/],
+        [{ interval: 5 }, RangeError, /The value of "options.interval" is out of range. It must be an integer >= 10 and <= 86400000. Received 5/],
+        [{ interval: 10.5 }, RangeError, /"options.interval"/],
         [{ history: -1 }, RangeError, /"options.history"/],
         [{ host: 1 }, TypeError, /The "options.host" argument must be of type string/],
         [{ server: {} }, TypeError, /The "options.server" argument must be an instance of http.Server/],
@@ -344,6 +345,9 @@ describe('RealTimeDashboard', function () {
     it('stops broadcasting and recording', async function () {
       d = await open();
       await d.close();
+      d.record('late', 1); // ignored, no throw
+      d.recordRequest(5);
+      assert.strictEqual(d.totalRequests, 0);
       let ticks = 0;
       d.on('metrics', () => ticks++);
       await new Promise((r) => setTimeout(r, 120));

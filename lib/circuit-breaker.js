@@ -54,6 +54,7 @@ const HEALTH_SUCCESSES = 6;
 const HEALTH_FAILURES = 7;
 const COUNTERS = ['fires', 'successes', 'failures', 'timeouts', 'rejects', 'fallbacks', 'healthSuccesses', 'healthFailures'];
 const MAX_TIMER = 2 ** 31 - 1;
+const NO_LATENCY = { count: 0, min: 0, max: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0 };
 
 function resolveOptions(first, second) {
   // new CircuitBreaker(threshold = 5, timeout = 60000): the seed's signature.
@@ -86,7 +87,7 @@ class CircuitBreaker extends EventEmitter {
    *   opens the circuit. Off by default (the seed's signature sets it to `threshold`).
    * @param {number} [options.volumeThreshold=0] calls needed in the window before it may open.
    * @param {number} [options.rollingCountTimeout=10000] ms covered by counts and latencies.
-   * @param {number} [options.rollingCountBuckets=10] buckets in that window.
+   * @param {number} [options.rollingCountBuckets=10] buckets in that window; must divide it.
    * @param {number} [options.capacity=Infinity] calls allowed in flight at once; more are
    *   rejected with ERR_CIRCUIT_CAPACITY.
    * @param {Function} [options.errorFilter] `(err, ...args) => boolean`: true means the error
@@ -107,6 +108,7 @@ class CircuitBreaker extends EventEmitter {
       rollingCountTimeout: validateNumber(o.rollingCountTimeout ?? 10000, 'options.rollingCountTimeout', {
         min: 1,
         max: MAX_TIMER,
+        integer: true,
       }),
       rollingCountBuckets: validateNumber(o.rollingCountBuckets ?? 10, 'options.rollingCountBuckets', {
         min: 1,
@@ -117,6 +119,13 @@ class CircuitBreaker extends EventEmitter {
       errorFilter: o.errorFilter === undefined ? null : validateFunction(o.errorFilter, 'options.errorFilter'),
       abortController: null,
     };
+    if (opts.rollingCountTimeout % opts.rollingCountBuckets !== 0) {
+      throw codedError(
+        RangeError,
+        'ERR_OUT_OF_RANGE',
+        `The value of "options.rollingCountBuckets" is out of range. It must divide options.rollingCountTimeout (${opts.rollingCountTimeout}). Received ${opts.rollingCountBuckets}`,
+      );
+    }
     if (o.timeout === false) opts.timeout = false;
     else if (o.timeout !== undefined) opts.timeout = validateNumber(o.timeout, 'options.timeout', { min: 1, max: MAX_TIMER });
     if (o.failureThreshold !== undefined) {
@@ -150,6 +159,7 @@ class CircuitBreaker extends EventEmitter {
     this._active = 0;
     this._shutdown = false;
     this._lastFailure = null;
+    this._finalLatency = null;
     this._counts = new RollingCounts(COUNTERS, opts.rollingCountTimeout, opts.rollingCountBuckets);
     this._latency = new MetricWindow({
       window: opts.rollingCountTimeout,
@@ -203,7 +213,7 @@ class CircuitBreaker extends EventEmitter {
     this._counts.advance();
     const t = this._counts.totals;
     const ran = t[SUCCESSES] + t[FAILURES];
-    const l = this._latency.snapshot();
+    const l = (this._shutdown ? this._finalLatency : this._latency.snapshot()) ?? NO_LATENCY;
     return {
       fires: t[FIRES],
       successes: t[SUCCESSES],
@@ -299,6 +309,7 @@ class CircuitBreaker extends EventEmitter {
     if (this._shutdown) return;
     this._shutdown = true;
     this._clearResetTimer();
+    this._finalLatency = this._latency.snapshot();
     this._latency.close();
     this.emit('shutdown');
   }
@@ -455,7 +466,7 @@ class CircuitBreaker extends EventEmitter {
 
   _succeeded(latency, result, trial) {
     this._counts.add(SUCCESSES, HEALTH_SUCCESSES);
-    this._latency.record(latency);
+    if (!this._shutdown) this._latency.record(latency);
     this.emit('success', result, latency);
     if (trial && this._state === HALF_OPEN) this._toClosed();
   }
@@ -463,7 +474,7 @@ class CircuitBreaker extends EventEmitter {
   _failed(err, latency, args, trial, isTimeout) {
     this._counts.add(FAILURES, HEALTH_FAILURES);
     if (isTimeout) this._counts.add(TIMEOUTS);
-    this._latency.record(latency);
+    if (!this._shutdown) this._latency.record(latency);
     this._lastFailure = Date.now();
     if (isTimeout) this.emit('timeout', err, latency, args);
     this.emit('failure', err, latency, args);

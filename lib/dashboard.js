@@ -116,7 +116,7 @@ class RealTimeDashboard extends EventEmitter {
     super();
     if (typeof options === 'number') options = { port: options };
     validateObject(options, 'options');
-    const interval = validateNumber(options.interval ?? 1000, 'options.interval', { min: 10, max: 2 ** 31 - 1 });
+    const interval = validateNumber(options.interval ?? 1000, 'options.interval', { min: 10, max: 86400000, integer: true });
     const history = validateNumber(options.history ?? 120, 'options.history', { min: 0, max: 100000, integer: true });
     let port = 8080;
     if (options.port !== undefined) port = validateNumber(options.port, 'options.port', { min: 0, max: 65535, integer: true });
@@ -193,9 +193,10 @@ class RealTimeDashboard extends EventEmitter {
 
   /**
    * Records a metric of the app, shown on the page as its last value and its statistics over the
-   * last 10 intervals. `value` must be finite and >= 0. At most 256 names.
+   * last 10 intervals. `value` must be in [0, 2^40]. At most 256 names. Ignored after close().
    */
   record(name, value) {
+    if (this._closed) return;
     validateString(name, 'name');
     if (name.length === 0 || name.length > 100) {
       throw codedError(RangeError, 'ERR_OUT_OF_RANGE', `The length of "name" is out of range. It must be >= 1 and <= 100. Received ${name.length}`);
@@ -211,8 +212,9 @@ class RealTimeDashboard extends EventEmitter {
     this._lastValues.set(name, value);
   }
 
-  /** Counts one request that took `ms` milliseconds (response-time percentiles, req/s). */
+  /** Counts one request that took `ms` milliseconds (response-time percentiles, req/s). Ignored after close(). */
   recordRequest(ms) {
+    if (this._closed) return;
     this._responseTimes.record(ms); // validates ms
     this._totalRequests += 1;
     this._requestsSinceTick += 1;
@@ -349,10 +351,10 @@ class RealTimeDashboard extends EventEmitter {
       max: late(h.max),
     };
     h.reset();
-    const rt = this._responseTimes.snapshot();
+    const rt = (this._closed ? null : this._responseTimes.snapshot()) ?? { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 };
     const app = {};
     for (const [name, last] of this._lastValues) {
-      const s = this._app.snapshot(name);
+      const s = (this._closed ? null : this._app.snapshot(name)) ?? { count: 0, mean: 0, min: 0, max: 0, p50: 0, p90: 0, p99: 0, rate: 0 };
       app[name] = {
         last,
         count: s.count,

@@ -6,27 +6,37 @@
  * the dashboard use, so either can be switched to MetricWindow by changing one require line:
  *
  *     new RollingStats({ window = 1000, slide = window, percentiles = [50, 90, 99, 99.9] })
- *     record(value) / record(key, value)
+ *     record(value) / record(key, value)      key: a string; values in [0, 2^40]
  *     snapshot([key]) -> { key, start, end, count, sum, min, max, mean, rate, p50, p90, p99, p999 }
- *     keys()          -> the keys that hold samples in the window
- *     close()
+ *                        or null when nothing was ever recorded under key (default key: null)
+ *     close()         -> afterwards record and snapshot throw ERR_WINDOW_CLOSED
+ *
+ * with MetricWindow's validation: integer window and slide, slide dividing window at most 1000
+ * times.
  *
  * A series is a ring of `ceil(window / slide)` buckets of `slide` ms. Each bucket keeps count,
- * sum, min, max and a log-linear histogram (32 sub-buckets per power of two, from 2^-8 to 2^32),
+ * sum, min, max and a log-linear histogram (32 sub-buckets per power of two, from 2^-8 to 2^40),
  * and the series keeps the running sum of its buckets' histograms, so `snapshot()` costs one pass
- * over a fixed number of bins (1,282) whatever the number of samples: O(1) in the sample count.
+ * over a fixed number of bins (1,538) whatever the number of samples: O(1) in the sample count.
  * Percentiles use the nearest rank and report the bin's midpoint, clamped to [min, max]: relative
- * error under 1.6 % for values in [2^-8, 2^32] (outside that range: min or max). Memory per
- * series is fixed (about 5 KB per bucket). Buckets expire lazily when the series is touched: no
+ * error under 1.6 % for values in [2^-8, 2^40] (outside that range: min or max). Memory per
+ * series is fixed (about 6 KB per bucket). Buckets expire lazily when the series is touched: no
  * timer, nothing keeps the process alive.
  */
 
-const { validateNumber, validateObject, invalidType } = require('./validate');
+const { codedError, validateNumber, validateObject, invalidType } = require('./validate');
+
+const MAX_VALUE = 2 ** 40;
+const MAX_SLOTS = 1000;
+
+function closedError() {
+  return codedError(Error, 'ERR_WINDOW_CLOSED', 'MetricWindow is closed: it cannot record after close()');
+}
 
 const SUB = 32; // sub-buckets per power of two
 const MIN_EXP = -8; // values below 2^-8 land in bin 0 (reported as min)
-const MAX_EXP = 32; // values at or above 2^32 land in the top bin (reported up to max)
-// Bin 0: below 2^-8; then SUB bins per power of two; the last bin: 2^32 and above.
+const MAX_EXP = 40; // values at or above 2^40 land in the top bin (reported as max)
+// Bin 0: below 2^-8; then SUB bins per power of two; the last bin: 2^40 and above.
 const BINS = 2 + (MAX_EXP - MIN_EXP) * SUB;
 const MIN_VALUE = 2 ** MIN_EXP;
 
@@ -138,16 +148,23 @@ class RollingStats {
    */
   constructor(options = {}) {
     validateObject(options, 'options');
-    const window = validateNumber(options.window ?? 1000, 'options.window', { min: 1, max: 2 ** 31 - 1 });
-    const slide = validateNumber(options.slide ?? window, 'options.slide', { min: 1, max: window });
+    const window = validateNumber(options.window ?? 1000, 'options.window', { min: 1, max: 2 ** 31 - 1, integer: true });
+    const slide = validateNumber(options.slide ?? window, 'options.slide', { min: 1, max: window, integer: true });
+    if (window % slide !== 0 || window / slide > MAX_SLOTS) {
+      throw codedError(
+        RangeError,
+        'ERR_OUT_OF_RANGE',
+        `The value of "options.slide" is out of range. It must divide options.window (${window}) at most ${MAX_SLOTS} times. Received ${slide}`,
+      );
+    }
     const percentiles = options.percentiles ?? [50, 90, 99, 99.9];
     if (!Array.isArray(percentiles)) throw invalidType('options.percentiles', 'an instance of Array', percentiles);
-    percentiles.forEach((p, i) => validateNumber(p, `options.percentiles[${i}]`, { min: 0, max: 100 }));
+    percentiles.forEach((p, i) => validateNumber(p, `options.percentiles[${i}]`, { min: Number.MIN_VALUE, max: 100 }));
     this.window = window;
     this.slide = slide;
     this.percentiles = percentiles.slice().sort((a, b) => a - b);
     this._names = this.percentiles.map(percentileName);
-    this._slots = Math.ceil(window / slide);
+    this._slots = window / slide;
     this._series = new Map();
     this._created = Date.now();
     this.closed = false;
@@ -155,15 +172,18 @@ class RollingStats {
 
   /**
    * Records a sample, `record(value)` in the default series or `record(key, value)` in the
-   * series of `key`. Values must be finite and >= 0 (RangeError ERR_OUT_OF_RANGE otherwise).
+   * series of `key` (a string). Values must be in [0, 2^40] (RangeError ERR_OUT_OF_RANGE).
    */
   record(key, value) {
+    if (this.closed) throw closedError();
     if (value === undefined) {
       value = key;
-      key = undefined;
+      key = null;
+    } else if (typeof key !== 'string') {
+      throw invalidType('key', 'of type string', key);
     }
     if (typeof value !== 'number') throw invalidType('value', 'of type number', value);
-    if (!(value >= 0 && value <= Number.MAX_VALUE)) validateNumber(value, 'value', { min: 0, max: Number.MAX_VALUE });
+    if (!(value >= 0 && value <= MAX_VALUE)) validateNumber(value, 'value', { min: 0, max: MAX_VALUE });
     let series = this._series.get(key);
     if (series === undefined) {
       series = new Series(this._slots, this.slide);
@@ -175,30 +195,21 @@ class RollingStats {
     series.add(series.epoch, value);
   }
 
-  /** Keys of the series that hold samples in the current window. */
-  keys() {
-    const epoch = Math.floor(Date.now() / this.slide);
-    const out = [];
-    for (const [key, series] of this._series) {
-      series.advance(epoch);
-      if (series.count > 0) out.push(key);
-    }
-    return out;
-  }
-
   /**
-   * Statistics of the current window of `key`'s series (the default series without a key).
-   * An empty window reports count 0 and 0 for every other figure. `rate` is samples per second
-   * over the part of the window that has elapsed.
+   * Statistics of the current window of `key`'s series (the default series without a key), or
+   * null when nothing was ever recorded under `key`. A window whose samples have all expired
+   * reports count 0 and 0 for every other figure. `rate` is samples per second over the part of
+   * the window that has elapsed.
    */
-  snapshot(key) {
+  snapshot(key = null) {
+    if (this.closed) throw closedError();
+    const series = this._series.get(key);
+    if (series === undefined) return null;
     const now = Date.now();
     const epoch = Math.floor(now / this.slide);
     const start = Math.max((epoch - this._slots + 1) * this.slide, this._created);
     const out = { key, start, end: now, count: 0, sum: 0, min: 0, max: 0, mean: 0, rate: 0 };
     for (const name of this._names) out[name] = 0;
-    const series = this._series.get(key);
-    if (series === undefined) return out;
     series.advance(epoch);
     if (series.count === 0) return out;
     let min = Infinity;
@@ -231,7 +242,7 @@ class RollingStats {
     return out;
   }
 
-  /** Drops every series. Idempotent. */
+  /** Drops every series; later record() and snapshot() throw ERR_WINDOW_CLOSED. Idempotent. */
   close() {
     this.closed = true;
     this._series.clear();

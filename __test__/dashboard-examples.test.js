@@ -1,6 +1,6 @@
 'use strict';
 
-// The examples run as a user runs them: `npm start`, and `node examples/<name>.js`.
+// Issue 7's examples run as a user runs them: `npm start`, and `node examples/<name>.js`.
 
 const assert = require('node:assert');
 const http = require('node:http');
