@@ -9,5 +9,3 @@ const { RealTimeDashboard } = require('ferrocast'); // was: const EventEmitter =
 // Usage
 const dashboard = new RealTimeDashboard(3000);
 console.log('Dashboard running on port 3000');
-
-module.exports = dashboard;

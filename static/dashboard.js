@@ -42,6 +42,11 @@
     const pad = (n) => String(n).padStart(2, '0');
     return h > 0 ? `${h}h ${pad(m)}m` : m > 0 ? `${m}m ${pad(sec)}s` : `${sec}s`;
   }
+  // 24-hour HH:MM:SS of a time in seconds, for the x axes.
+  function clock(t) {
+    const d = new Date(t * 1000);
+    return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  }
   const formats = { bytes: fmtBytes, duration: fmtDuration };
   function get(obj, path) {
     return path.split('.').reduce((o, k) => (o === null || o === undefined ? undefined : o[k]), obj);
@@ -109,7 +114,10 @@
         x: { time: true },
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] },
       },
-      axes: [axis, { ...axis, size: 48, values: (_u, ticks) => ticks.map(fmtNumber) }],
+      axes: [
+        { ...axis, space: 70, values: (_u, ticks) => ticks.map(clock) },
+        { ...axis, size: 48, values: (_u, ticks) => ticks.map(fmtNumber) },
+      ],
       series: [
         { value: (_u, v) => (v === null ? '–' : new Date(v * 1000).toLocaleTimeString()) },
         ...def.series.map(([label, c]) => ({
