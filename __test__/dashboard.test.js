@@ -372,6 +372,19 @@ describe('RealTimeDashboard', function () {
       c.ws.terminate();
     });
 
+    it('cuts an HTTP connection that holds a half-sent request', async function () {
+      d = await open();
+      const socket = require('node:net').connect(d.port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n'); // headers never finished
+      await new Promise((r) => setTimeout(r, 20));
+      const ended = once(socket, 'close');
+      await d.close();
+      await ended;
+      assert.strictEqual(d.server.listening, false);
+      d = undefined;
+    });
+
     it('rejects a callback that is not a function', async function () {
       d = await open();
       assert.throws(() => d.close(1), { code: 'ERR_INVALID_ARG_TYPE', message: /"callback"/ });

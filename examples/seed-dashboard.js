@@ -7,5 +7,6 @@
 const { RealTimeDashboard } = require('ferrocast'); // was: const EventEmitter = require('events'); const WebSocket = require('ws'); class RealTimeDashboard ...
 
 // Usage
+// eslint-disable-next-line no-unused-vars -- the seed's line, verbatim
 const dashboard = new RealTimeDashboard(3000);
 console.log('Dashboard running on port 3000');

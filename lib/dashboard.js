@@ -432,8 +432,11 @@ class RealTimeDashboard extends EventEmitter {
       this._closing = new Promise((resolve) => {
         const clients = [...this.wss.clients];
         for (const ws of clients) ws.close(1001, 'dashboard closing');
+        // After the grace period, cut what is left: clients that did not answer the close frame,
+        // and HTTP connections still busy (a browser can hold a request half-sent for minutes).
         const cut = setTimeout(() => {
           for (const ws of clients) if (ws.readyState !== 3) ws.terminate();
+          if (this._ownServer && typeof this.server.closeAllConnections === 'function') this.server.closeAllConnections();
         }, CLOSE_GRACE);
         let pending = this._ownServer ? 2 : 1;
         const done = () => {
