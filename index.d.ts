@@ -129,6 +129,204 @@ declare namespace ferrocast {
     on(event: 'close', listener: () => void): this;
     on(event: string | symbol, listener: (...args: any[]) => void): this;
   }
+
+  // ---- CircuitBreaker (lib/circuit-breaker.js) ------------------------------------------------
+
+  export type CircuitState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+
+  export interface CircuitBreakerOptions {
+    /** ms a call may take before it fails with ERR_CIRCUIT_TIMEOUT; false: no limit. Default 10000. */
+    timeout?: number | false;
+    /** ms the circuit stays OPEN before a trial call. Default 30000. */
+    resetTimeout?: number;
+    /** Failure percentage over the rolling window that opens the circuit. Default 50 (off when only failureThreshold is given). */
+    errorThresholdPercentage?: number;
+    /** Failures in the rolling window that open the circuit. Default: off. */
+    failureThreshold?: number;
+    /** Calls needed in the window before the circuit may open. Default 0. */
+    volumeThreshold?: number;
+    /** ms covered by the counts and latencies. Default 10000. */
+    rollingCountTimeout?: number;
+    /** Buckets in the rolling window. Default 10. */
+    rollingCountBuckets?: number;
+    /** Calls in flight at once; more are rejected with ERR_CIRCUIT_CAPACITY. Default Infinity. */
+    capacity?: number;
+    /** true: the error is not a failure (the call still rejects with it). Default: none. */
+    errorFilter?: (err: any, ...args: any[]) => boolean;
+    /** Aborted when a call times out. Default: none. */
+    abortController?: AbortController;
+    /** Name for logs and messages. Default: the function's name, or 'circuit'. */
+    name?: string;
+  }
+
+  export interface CircuitBreakerStats {
+    fires: number;
+    successes: number;
+    /** Failures, timeouts included. */
+    failures: number;
+    timeouts: number;
+    rejects: number;
+    fallbacks: number;
+    /** failures / (successes + failures) * 100. */
+    errorPercentage: number;
+    latencyMean: number;
+    latency: { count: number; min: number; max: number; mean: number; p50: number; p90: number; p99: number; p999: number };
+  }
+
+  /**
+   * Stops calling a failing dependency for a while, then lets one trial call through.
+   * `new CircuitBreaker(threshold = 5, timeout = 60000)` (the seed's) or `new CircuitBreaker(fn, options)`.
+   * While OPEN, calls reject with an Error whose code is ERR_CIRCUIT_OPEN.
+   */
+  export class CircuitBreaker<A extends any[] = any[], R = any> extends EventEmitter {
+    constructor(threshold?: number, timeout?: number);
+    constructor(action: (...args: A) => R | Promise<R>, options?: CircuitBreakerOptions);
+    constructor(options: CircuitBreakerOptions);
+    static readonly CLOSED: 'CLOSED';
+    static readonly OPEN: 'OPEN';
+    static readonly HALF_OPEN: 'HALF_OPEN';
+    readonly options: Readonly<Required<Omit<CircuitBreakerOptions, 'errorFilter' | 'abortController' | 'errorThresholdPercentage' | 'failureThreshold'>>> & {
+      errorThresholdPercentage: number | undefined;
+      failureThreshold: number | undefined;
+      errorFilter: ((err: any, ...args: any[]) => boolean) | null;
+      abortController: AbortController | null;
+    };
+    readonly name: string;
+    readonly state: CircuitState;
+    readonly opened: boolean;
+    readonly closed: boolean;
+    readonly halfOpen: boolean;
+    readonly isShutdown: boolean;
+    /** Failures in the rolling window since the circuit last closed. */
+    readonly failures: number;
+    /** ms since the epoch of the last failure, or null. */
+    readonly lastFailure: number | null;
+    /** Rolling-window statistics, O(1) to read. */
+    readonly stats: CircuitBreakerStats;
+    /** Answers instead when a call is rejected, times out or fails: gets the call's arguments, then the error. */
+    fallback(fn: (...args: any[]) => any): this;
+    fire(...args: A): Promise<R>;
+    call(context: unknown, ...args: A): Promise<R>;
+    /** The seed's API: runs processor(event, { signal }) through the breaker. */
+    processEvent<E, T>(
+      event: E,
+      processor: (event: E, context: { signal: AbortSignal }) => T | Promise<T>,
+      options?: { signal?: AbortSignal },
+    ): Promise<T>;
+    open(): void;
+    close(): void;
+    /** The seed's name for close(). */
+    reset(): void;
+    /** The seed's API: counts one failure now. */
+    recordFailure(): void;
+    /** Stops the breaker for good; later calls reject with ERR_CIRCUIT_SHUTDOWN. Idempotent. */
+    shutdown(): void;
+  }
+
+  // ---- debugging helpers (lib/debug.js) ----------------------------------------------------
+
+  export interface DebugLogger {
+    log(...args: any[]): void;
+    warn?(...args: any[]): void;
+    trace?(...args: any[]): void;
+  }
+
+  /** Logs `[DEBUG] Event "name" emitted with args: …` for `eventName` ('*': every event). Returns restore(). */
+  export function debugEvent(
+    emitter: import('node:events').EventEmitter,
+    eventName: string | symbol,
+    options?: { logger?: DebugLogger; trace?: boolean },
+  ): () => void;
+
+  /** Logs listener counts every interval (default 5000 ms) and warns when one grows `threshold` (default 3) checks in a row. Returns stop(). */
+  export function monitorListeners(
+    emitter: import('node:events').EventEmitter,
+    options?: { interval?: number; threshold?: number; logger?: DebugLogger },
+  ): () => void;
+
+  export interface EventTracer {
+    /** Per event: emits counted and emits per second since the start (or the last reset). */
+    stats(): Record<string | symbol, { count: number; rate: number }>;
+    reset(): void;
+    stop(): void;
+  }
+
+  /** Counts emits per event from now on. */
+  export function traceEvents(emitter: import('node:events').EventEmitter): EventTracer;
+
+  // ---- RealTimeDashboard (lib/dashboard.js) ------------------------------------------------
+
+  export interface RealTimeDashboardOptions {
+    /** Port to listen on (0: any free port). Default 8080. Ignored with `server`. */
+    port?: number;
+    /** Address to listen on. Default: every interface. */
+    host?: string;
+    /** ms between metric broadcasts. Default 1000. */
+    interval?: number;
+    /** Metric messages kept and sent to a page when it connects. Default 120. */
+    history?: number;
+    /** An HTTP server of your own: the dashboard attaches its WebSocket server and serves through handleRequest(). */
+    server?: import('node:http').Server;
+  }
+
+  export interface AppMetric {
+    last: number;
+    count: number;
+    mean: number;
+    min: number;
+    max: number;
+    p50: number;
+    p90: number;
+    p99: number;
+    rate: number;
+  }
+
+  /** The JSON message broadcast every interval. Times in ms, memory in bytes, CPU in % of one core. */
+  export interface DashboardMetrics {
+    type: 'metrics';
+    time: number;
+    uptime: number;
+    interval: number;
+    activeUsers: number;
+    totalRequests: number;
+    requestsPerSecond: number;
+    responseTime: { count: number; mean: number; p50: number; p90: number; p99: number; max: number };
+    eventLoopDelay: { mean: number; p50: number; p99: number; max: number };
+    cpu: { percent: number; user: number; system: number };
+    memory: { rss: number; heapUsed: number; heapTotal: number; external: number };
+    messages: { inPerSecond: number; outPerSecond: number; in: number; out: number };
+    app: Record<string, AppMetric>;
+  }
+
+  /** A web page at `/` and WebSocket metrics on the same port. */
+  export class RealTimeDashboard extends EventEmitter {
+    constructor(port?: number);
+    constructor(options?: RealTimeDashboardOptions);
+    readonly interval: number;
+    /** The last message broadcast, or null before the first interval. */
+    readonly metrics: DashboardMetrics | null;
+    readonly server: import('node:http').Server;
+    readonly port: number | null;
+    readonly activeUsers: number;
+    readonly totalRequests: number;
+    address(): ReturnType<import('node:http').Server['address']>;
+    /** Records an app metric (finite, >= 0); at most 256 names. */
+    record(name: string, value: number): void;
+    /** Counts one request that took `ms` milliseconds. */
+    recordRequest(ms: number): void;
+    recordMessage(direction: 'in' | 'out', count?: number): void;
+    /** Times every request of `server`; returns untrack(). */
+    trackRequests(server: import('node:http').Server): () => void;
+    /** Serves the page, its assets and /metrics.json; false when the path is not the dashboard's. */
+    handleRequest(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): boolean;
+    /** Collects the metrics of the interval that just ended (the broadcast does this itself). */
+    collect(): DashboardMetrics;
+    close(callback?: () => void): Promise<void>;
+    on(event: 'metrics', listener: (metrics: DashboardMetrics) => void): this;
+    on(event: 'listening' | 'close', listener: () => void): this;
+    on(event: 'error', listener: (err: Error) => void): this;
+    on(event: string | symbol, listener: (...args: any[]) => void): this;
+  }
 }
 
 export = ferrocast;

@@ -12,6 +12,9 @@ const binding = require('./binding');
 const { EventBuffer } = require('./lib/event-buffer');
 const { EventAggregator } = require('./lib/event-aggregator');
 const { MetricWindow } = require('./lib/metric-window');
+const { CircuitBreaker } = require('./lib/circuit-breaker');
+const { debugEvent, monitorListeners, traceEvents } = require('./lib/debug');
+const { RealTimeDashboard } = require('./lib/dashboard');
 
 module.exports = {
   EventEmitter,
@@ -19,4 +22,9 @@ module.exports = {
   EventAggregator,
   MetricWindow,
   runtimeInfo: binding.runtimeInfo,
+  CircuitBreaker,
+  debugEvent,
+  monitorListeners,
+  traceEvents,
+  RealTimeDashboard,
 };

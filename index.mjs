@@ -4,3 +4,4 @@ import ferrocast from './index.js';
 export default ferrocast;
 export const { EventEmitter, runtimeInfo } = ferrocast;
 export const { EventBuffer, EventAggregator, MetricWindow } = ferrocast;
+export const { CircuitBreaker, debugEvent, monitorListeners, traceEvents, RealTimeDashboard } = ferrocast;

@@ -28,6 +28,14 @@ const kinds = {
     open: "const { MetricWindow } = require('.'); source = new MetricWindow({ window: 50 }); source.record(1); source.on('window', () => {});",
     close: 'source.close()',
   },
+  'real-time dashboard (HTTP + WebSocket server, interval timer)': {
+    open: "const { RealTimeDashboard } = require('./lib/dashboard'); source = new RealTimeDashboard({ port: 0, host: '127.0.0.1', interval: 50 });",
+    close: 'source.close()',
+  },
+  'real-time dashboard with a connected page': {
+    open: "const { RealTimeDashboard } = require('./lib/dashboard'); const WebSocket = require('ws'); source = new RealTimeDashboard({ port: 0, host: '127.0.0.1', interval: 50 }); source.on('listening', () => { const ws = new WebSocket('ws://127.0.0.1:' + source.port); ws.on('error', () => {}); });",
+    close: 'source.close()',
+  },
 };
 
 function program(kind, closeAfter) {
