@@ -836,4 +836,5 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeBenchSource = nativeBinding.NativeBenchSource
+module.exports.NativeTransform = nativeBinding.NativeTransform
 module.exports.runtimeInfo = nativeBinding.runtimeInfo

@@ -9,8 +9,10 @@
 
 const EventEmitter = require('./events');
 const binding = require('./binding');
+const transforms = require('./lib/transforms');
 
 module.exports = {
   EventEmitter,
   runtimeInfo: binding.runtimeInfo,
+  transforms,
 };
