@@ -55,9 +55,13 @@ impl ByteOp for Gzip {
     }
 }
 
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+
 /// Decompresses gzip (one member or several, concatenated).
 pub struct Gunzip {
     dec: Option<MultiGzDecoder<Vec<u8>>>,
+    /// The first bytes of input, until the gzip magic number is checked.
+    magic: Vec<u8>,
     seen_input: bool,
 }
 
@@ -66,6 +70,7 @@ impl Gunzip {
     pub fn new() -> Self {
         Gunzip {
             dec: Some(MultiGzDecoder::new(Vec::new())),
+            magic: Vec::with_capacity(2),
             seen_input: false,
         }
     }
@@ -83,6 +88,14 @@ impl ByteOp for Gunzip {
             return Ok(());
         };
         self.seen_input |= !input.is_empty();
+        // Fail on the first bytes, as zlib does, rather than wait for a whole header.
+        if self.magic.len() < 2 {
+            let take = (2 - self.magic.len()).min(input.len());
+            self.magic.extend_from_slice(&input[..take]);
+            if !GZIP_MAGIC.starts_with(&self.magic) {
+                return Err(OpError::new("Z_DATA_ERROR", "incorrect header check"));
+            }
+        }
         dec.write_all(input)
             .map_err(|e| OpError::new("Z_DATA_ERROR", format!("invalid gzip data: {e}")))?;
         drain(dec.get_mut(), out);
@@ -139,6 +152,8 @@ mod tests {
     fn reports_bad_and_truncated_input() {
         let e = run(&mut Gunzip::new(), &[b"definitely not gzip"]).unwrap_err();
         assert_eq!(e.code, "Z_DATA_ERROR");
+        let e = run(&mut Gunzip::new(), &[b"\x1f", b"?"]).unwrap_err();
+        assert_eq!(e.message, "incorrect header check");
         let gz = run(&mut Gzip::new(6), &[b"hello hello hello"]).unwrap();
         let e = run(&mut Gunzip::new(), &[&gz[..gz.len() - 5]]).unwrap_err();
         assert_eq!(e.code, "Z_BUF_ERROR");
