@@ -106,7 +106,7 @@ export interface TransformOp {
 export interface TransformOutput {
   /** Bytes out (see `StepOutput::data`); absent when empty. */
   data?: Buffer
-  /** `lines`: `[start, end)` pairs of each line within `data`. */
+  /** `lines`: `[start, end)` pairs of each line within `data`; `ndjson`: each group's end. */
   ends?: Uint32Array
   /** `ndjson`: records in `data`. */
   records: number

@@ -87,6 +87,15 @@ describe('transforms', function () {
       assert.deepStrictEqual(await collect(transforms.lines(), ['a\n']), ['a']);
     });
 
+    it('delivers many lines per chunk in order, or one array per chunk with batch', async function () {
+      const many = Array.from({ length: 20000 }, (_, i) => `line ${i}`);
+      const text = many.join('\n');
+      assert.deepStrictEqual(await collect(transforms.lines(), [text]), many);
+      const batches = await collect(transforms.lines({ batch: true }), [text.slice(0, 1000), text.slice(1000)]);
+      assert.ok(batches.every(Array.isArray));
+      assert.deepStrictEqual(batches.flat(), many);
+    });
+
     it('fails with ERR_LINE_TOO_LONG and the line number', async function () {
       await assert.rejects(collect(transforms.lines({ maxLineLength: 4 }), ['abcd\r\nok\nabc', 'de\n']), {
         code: 'ERR_LINE_TOO_LONG',
@@ -154,6 +163,15 @@ describe('transforms', function () {
         return true;
       });
       assert.deepStrictEqual(seen, [{ ok: 1 }, { ok: 2 }]);
+    });
+
+    it('parses big chunks (several groups of records) in order, or as arrays with batch', async function () {
+      const values = Array.from({ length: 30000 }, (_, i) => ({ i, s: 'x'.repeat(i % 50) }));
+      const text = values.map((v) => JSON.stringify(v)).join('\n') + '\nnull\n';
+      assert.deepStrictEqual(await collect(transforms.ndjson(), [text]), values);
+      const batches = await collect(transforms.ndjson({ batch: true }), [text]);
+      assert.ok(batches.length > 1 && batches.every(Array.isArray));
+      assert.deepStrictEqual(batches.flat(), [...values, null]);
     });
 
     it("skips and counts bad lines with onError: 'skip'", async function () {

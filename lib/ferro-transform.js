@@ -17,6 +17,9 @@ const { codedError } = require('./validate');
 
 const kOps = Symbol('ferrocast.transformOps');
 
+/** Objects pushed per event-loop turn. */
+const SLICE = 4096;
+
 function errorFrom(out) {
   const err = codedError(Error, out.errorCode, out.errorMessage);
   if (out.errorLine != null) err.lineNumber = out.errorLine;
@@ -36,8 +39,11 @@ class FerroTransform extends Transform {
     this._native = new NativeTransform(ops);
     this._sink = objectOut ? sink : 'bytes';
     this._lineBuffers = sink === 'lines' && ops[ops.length - 1].output === 'buffer';
+    this._batch = objectOut && ops[ops.length - 1].batch === true;
     /** ndjson with `onError: 'skip'`: bad lines skipped so far. */
     this.skipped = 0;
+    this._jobs = [];
+    this._delivering = false;
   }
 
   _transform(chunk, _encoding, callback) {
@@ -46,7 +52,7 @@ class FerroTransform extends Transform {
       callback();
       return;
     }
-    this._run(this._native.process(chunks), callback);
+    this._submit(this._native.process(chunks), callback, false);
   }
 
   // Chunks written while a call was running go to Rust together, in one call.
@@ -59,48 +65,143 @@ class FerroTransform extends Transform {
   }
 
   _flush(callback) {
-    this._run(this._native.finish(), callback);
+    this._submit(this._native.finish(), callback, true);
   }
 
-  _run(promise, callback) {
+  /**
+   * Queues a Rust call's result for delivery, in call order. Rust runs one call at a time for a
+   * transform: the next chunk is only taken once the previous call has returned.
+   */
+  _submit(promise, callback, flush) {
+    const job = { callback, flush, out: null, err: null, settled: false };
+    this._jobs.push(job);
     promise.then(
       (out) => {
-        if (this.destroyed) return;
-        let err = null;
-        try {
-          this._deliver(out);
-        } catch (e) {
-          err = e;
-        }
-        if (err === null && out.errorCode != null) err = errorFrom(out);
-        callback(err);
+        job.out = out;
+        job.settled = true;
+        this._pump();
       },
       (err) => {
-        if (!this.destroyed) callback(err);
+        job.err = err;
+        job.settled = true;
+        this._pump();
       },
     );
   }
 
-  _deliver(out) {
-    this.skipped += out.skipped;
-    const data = out.data;
-    if (data == null) return;
-    if (this._sink === 'bytes') {
-      this.push(data);
-    } else if (this._sink === 'lines') {
-      const ends = out.ends;
-      if (this._lineBuffers) {
-        for (let i = 0; i < ends.length; i += 2) this.push(data.subarray(ends[i], ends[i + 1]));
-      } else {
-        const text = data.toString('utf8');
-        for (let i = 0; i < ends.length; i += 2) this.push(text.slice(ends[i], ends[i + 1]));
-      }
-    } else {
-      // Rust validated every record: one JSON.parse makes them all.
-      const records = JSON.parse(data.toString('utf8'));
-      // A stream cannot carry null (push(null) ends it): `null` records are dropped.
-      for (let i = 0; i < records.length; i++) if (records[i] !== null) this.push(records[i]);
+  /**
+   * Delivers the oldest settled result. When the readable side has room, the write callback runs
+   * before the objects are pushed, so Rust works on the next chunk while this thread pushes
+   * the current one (at most one chunk ahead: bounded memory, same order). Otherwise the
+   * callback waits for the push, and the stream's own backpressure applies.
+   */
+  _pump() {
+    if (this.destroyed || this._delivering) return;
+    const job = this._jobs[0];
+    if (job === undefined || !job.settled) return;
+    this._delivering = true;
+    const early =
+      !job.flush &&
+      job.err === null &&
+      job.out.errorCode == null &&
+      this._sink !== 'bytes' &&
+      this.readableLength < this.readableHighWaterMark;
+    if (early) job.callback();
+    this._deliver(job, (err) => {
+      this._jobs.shift();
+      this._delivering = false;
+      if (!early) job.callback(err);
+      else if (err) this.destroy(err);
+      this._pump();
+    });
+  }
+
+  _deliver(job, done) {
+    if (job.err !== null) {
+      done(job.err);
+      return;
     }
+    const out = job.out;
+    this.skipped += out.skipped;
+    const finish = (err) => {
+      if (this.destroyed) return;
+      if (err == null && out.errorCode != null) err = errorFrom(out);
+      done(err ?? null);
+    };
+    if (out.data == null) finish(null);
+    else if (this._sink === 'bytes') {
+      this.push(out.data);
+      finish(null);
+    } else if (this._sink === 'lines') this._deliverLines(out, finish);
+    else this._deliverRecords(out, finish);
+  }
+
+  // Objects are pushed SLICE at a time, yielding to the event loop in between, so that a big
+  // chunk of short lines never holds the main thread for long.
+  _deliverLines(out, done) {
+    const { data, ends } = out;
+    const text = this._lineBuffers ? null : data.toString('utf8');
+    const line = text === null ? (i) => data.subarray(ends[i], ends[i + 1]) : (i) => text.slice(ends[i], ends[i + 1]);
+    if (this._batch) {
+      const batch = new Array(ends.length / 2);
+      for (let i = 0; i < ends.length; i += 2) batch[i / 2] = line(i);
+      this.push(batch);
+      done(null);
+      return;
+    }
+    let i = 0;
+    const step = () => {
+      if (this.destroyed) return;
+      const stop = Math.min(ends.length, i + 2 * SLICE);
+      for (; i < stop; i += 2) this.push(line(i));
+      if (i < ends.length) setImmediate(step);
+      else done(null);
+    };
+    step();
+  }
+
+  // `data` holds groups of records, each a JSON array text Rust validated, ending at `ends[g]`:
+  // one JSON.parse per group makes its objects.
+  _deliverRecords(out, done) {
+    const { data, ends } = out;
+    let group = 0;
+    let start = 0;
+    let records = null;
+    let k = 0;
+    const step = () => {
+      if (this.destroyed) return;
+      let pushed = 0;
+      try {
+        while (pushed < SLICE) {
+          if (records === null) {
+            if (group === ends.length) {
+              done(null);
+              return;
+            }
+            // ASCII only (Rust escaped the rest): a one-byte string, parsed fastest.
+            records = JSON.parse(data.latin1Slice(start, ends[group]));
+            start = ends[group++];
+            k = 0;
+            if (this._batch) {
+              this.push(records);
+              pushed += records.length;
+              records = null;
+              continue;
+            }
+          }
+          // A stream cannot carry null (push(null) ends it): `null` records are dropped.
+          for (; k < records.length && pushed < SLICE; k++, pushed++) {
+            if (records[k] !== null) this.push(records[k]);
+          }
+          if (k === records.length) records = null;
+        }
+      } catch (err) {
+        done(err);
+        return;
+      }
+      setImmediate(step);
+    };
+    step();
   }
 }
 

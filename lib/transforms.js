@@ -44,6 +44,10 @@ function maxLineLength(options) {
   });
 }
 
+function batch(options) {
+  return options.batch === undefined ? false : validateBoolean(options.batch, 'options.batch');
+}
+
 function make(ops, options) {
   try {
     return new FerroTransform(ops, streamOptions(options));
@@ -92,11 +96,12 @@ function lowercase(options = {}) {
  * @param {object} [options]
  * @param {number} [options.maxLineLength=16777216] bytes; a longer line is an ERR_LINE_TOO_LONG error
  * @param {'string'|'buffer'} [options.output='string']
+ * @param {boolean} [options.batch=false] push an array of lines per processed chunk
  */
 function lines(options = {}) {
   validateObject(options, 'options');
   const output = validateOneOf(options.output ?? 'string', 'options.output', ['string', 'buffer']);
-  return make([{ kind: 'lines', maxLineLength: maxLineLength(options), output }], options);
+  return make([{ kind: 'lines', maxLineLength: maxLineLength(options), output, batch: batch(options) }], options);
 }
 
 /**
@@ -141,11 +146,13 @@ function replace(patternValue, replacement, options = {}) {
  * @param {'error'|'skip'} [options.onError='error'] a bad line is an ERR_NDJSON_INVALID_JSON
  *   error naming its line number, or is skipped and counted in `transform.skipped`
  * @param {number} [options.maxLineLength=16777216]
+ * @param {boolean} [options.batch=false] push arrays of records (up to 64 KiB of JSON each, nulls
+ *   kept) instead of one record per object
  */
 function ndjson(options = {}) {
   validateObject(options, 'options');
   const onError = validateOneOf(options.onError ?? 'error', 'options.onError', ['error', 'skip']);
-  return make([{ kind: 'ndjson', onError, maxLineLength: maxLineLength(options) }], options);
+  return make([{ kind: 'ndjson', onError, maxLineLength: maxLineLength(options), batch: batch(options) }], options);
 }
 
 /**

@@ -395,9 +395,14 @@ impl LinesSink {
 }
 
 /// The length of `bytes` in UTF-16 code units once decoded as `Buffer#toString()` does.
-fn utf16_len(bytes: &[u8]) -> usize {
-    if bytes.is_ascii() {
-        return bytes.len();
+/// `valid`: the bytes are known to be valid UTF-8.
+fn utf16_len(bytes: &[u8], valid: bool) -> usize {
+    if valid {
+        // One unit per character (every byte but continuation bytes), two for 4-byte ones.
+        return bytes
+            .iter()
+            .map(|&b| ((b & 0xC0) != 0x80) as usize + (b >= 0xF0) as usize)
+            .sum();
     }
     String::from_utf8_lossy(bytes)
         .chars()
@@ -410,12 +415,17 @@ fn index_lines(block: &[u8], utf16: bool, out: &mut StepOutput) {
     // Units already in `data`: blocks end with a LF (or end the input), so decoding blocks one
     // by one and decoding their concatenation agree.
     let mut units = if utf16 { out.units } else { out.data.len() };
+    let valid = utf16 && std::str::from_utf8(block).is_ok();
     let mut start = 0;
     while start < block.len() {
         let end = memchr(b'\n', &block[start..]).map_or(block.len(), |p| start + p + 1);
         let line = &block[start..end];
         let body = content(line);
-        let len = if utf16 { utf16_len(body) } else { body.len() };
+        let len = if utf16 {
+            utf16_len(body, valid)
+        } else {
+            body.len()
+        };
         out.ends.push(units as u32);
         out.ends.push((units + len) as u32);
         // Terminators are ASCII: as many UTF-16 units as bytes.
@@ -508,6 +518,17 @@ mod tests {
         // A partial line fails as soon as it cannot fit, even with a CR of a CRLF still to come.
         g.process(b"abcde", &mut out).unwrap();
         g.process(b"f", &mut out).unwrap_err();
+    }
+
+    #[test]
+    fn counts_utf16_units_fast_and_lossy_alike() {
+        for text in ["", "abc", "é😀x", "日本語\u{10FFFF}"] {
+            let want: usize = text.encode_utf16().count();
+            assert_eq!(utf16_len(text.as_bytes(), true), want);
+            assert_eq!(utf16_len(text.as_bytes(), false), want);
+        }
+        // Invalid: each maximal subpart becomes one U+FFFD.
+        assert_eq!(utf16_len(b"a\xe2\x82b\x80", false), 4);
     }
 
     #[test]

@@ -68,7 +68,8 @@ pub struct StepOutput {
     /// array text of the valid records.
     pub data: Vec<u8>,
     /// `lines`: `[start, end)` of each line's content within `data`, in UTF-16 code units
-    /// (strings) or bytes (buffers); two entries per line.
+    /// (strings) or bytes (buffers); two entries per line. `ndjson`: the end of each group (a
+    /// JSON array text) within `data`.
     pub ends: Vec<u32>,
     /// `ndjson`: records in `data`.
     pub records: u32,
@@ -78,6 +79,8 @@ pub struct StepOutput {
     pub error: Option<OpError>,
     /// `lines`: UTF-16 code units in `data` (the offset of the next line).
     pub units: usize,
+    /// `ndjson`: whether the last group in `data` is still open.
+    pub open_group: bool,
 }
 
 /// The last stage: how results are shaped for JS.
@@ -305,7 +308,7 @@ impl NativeTransform {
 pub struct TransformOutput {
     /// Bytes out (see `StepOutput::data`); absent when empty.
     pub data: Option<Buffer>,
-    /// `lines`: `[start, end)` pairs of each line within `data`.
+    /// `lines`: `[start, end)` pairs of each line within `data`; `ndjson`: each group's end.
     pub ends: Option<Uint32Array>,
     /// `ndjson`: records in `data`.
     pub records: u32,
@@ -359,5 +362,56 @@ impl Task for Step {
             error_message,
             error_line,
         })
+    }
+}
+
+#[cfg(test)]
+mod probe {
+    use super::*;
+
+    #[test]
+    #[ignore = "a throughput probe: cargo test --release -- --ignored --nocapture"]
+    fn engine_throughput() {
+        let Ok(text) = std::fs::read("/tmp/tb-text.log") else {
+            return;
+        };
+        let nd = std::fs::read("/tmp/tb-nd.log").unwrap_or_default();
+        let text = &text[..32 << 20];
+        let nd = &nd[..(32 << 20).min(nd.len())];
+        let mk = |kind: &str| TransformOp {
+            kind: kind.into(),
+            pattern: Some("ERROR|timeout".into()),
+            replacement: None,
+            invert: None,
+            ignore_case: None,
+            max_line_length: None,
+            level: None,
+            output: None,
+            on_error: None,
+        };
+        for (kind, input) in [
+            ("lines-buffer", text),
+            ("uppercase", text),
+            ("grep", text),
+            ("lines", text),
+            ("ndjson", nd),
+            ("gzip", text),
+        ] {
+            let mut op = mk(kind.trim_end_matches("-buffer"));
+            if kind.ends_with("-buffer") {
+                op.output = Some("buffer".into());
+            }
+            let mut engine = build(vec![op]).unwrap();
+            let t = std::time::Instant::now();
+            let mut bytes = 0;
+            for chunk in input.chunks(1 << 20) {
+                bytes += engine.step(&[chunk], false).data.len();
+            }
+            let s = t.elapsed().as_secs_f64();
+            println!(
+                "{kind}: {:.0} MB/s ({bytes} bytes out)",
+                input.len() as f64 / s / 1e6
+            );
+        }
     }
 }
