@@ -52,13 +52,13 @@ declare namespace ferrocast {
     /** Lowercases like `String#toLowerCase()` (Final_Sigma included). */
     function lowercase(options?: StreamOptions): FerroTransform;
     /** Splits into lines (LF or CRLF, terminators removed): strings, or Buffers with `output: 'buffer'`. */
-    function lines(options?: LineOptions & { output?: 'string' | 'buffer' }): FerroTransform;
+    function lines(options?: LineOptions & { output?: 'string' | 'buffer'; batch?: boolean }): FerroTransform;
     /** Keeps the lines matching `pattern` (Rust `regex` syntax), or with `invert` those that do not. */
     function grep(pattern: string | RegExp, options?: PatternOptions & { invert?: boolean }): FerroTransform;
     /** Replaces every match in each line; `replacement` uses JS syntax (`$&`, `$1`, `$<name>`, `$$`). */
     function replace(pattern: string | RegExp, replacement: string, options?: PatternOptions): FerroTransform;
     /** Parses ndjson into values; a bad line is an `ERR_NDJSON_INVALID_JSON` error (default) or skipped and counted. */
-    function ndjson(options?: LineOptions & { onError?: 'error' | 'skip' }): FerroTransform;
+    function ndjson(options?: LineOptions & { onError?: 'error' | 'skip'; batch?: boolean }): FerroTransform;
     /** Serialises values as ndjson (JSON.stringify on the main thread). */
     function stringify(options?: StreamOptions): Transform;
     /** Compresses into gzip. `level` 0-9, default 6. */

@@ -6,11 +6,13 @@
 //   node benchmark/transform.js              # 256 MiB files, 3 rounds
 //   node benchmark/transform.js --size 1g    # the issue's 1 GiB
 //   node benchmark/transform.js --quick      # 64 MiB, 2 rounds
-//   options: --rounds N, --chunk 1m (read chunk size), --only uppercase,grep,...
+//   options: --rounds N, --chunk 1m (read chunk size), --only uppercase,grep,...,
+//            --dir DIR (where files go: default /dev/shm when it exists, else os.tmpdir(); on a
+//            disk, writeback throttling of the output files caps both peers at the disk's speed)
 //
 // Each measurement runs in a fresh process so that its event-loop delay and peak RSS are its own;
 // peers alternate within each round (interleaved) and figures are medians. The first round checks
-// that both produce the same output. Files are generated in os.tmpdir() and removed at the end.
+// that both produce the same output. Files are generated in --dir and removed at the end.
 
 const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -302,7 +304,8 @@ function main() {
   const rounds = Number(opt('rounds', quick ? 2 : 3));
   const chunk = parseSize(opt('chunk', '1m'));
   const only = opt('only', Object.keys(CASES).join(',')).split(',');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferrocast-bench-'));
+  const base = opt('dir', fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir());
+  const dir = fs.mkdtempSync(path.join(base, 'ferrocast-bench-'));
   const files = { text: path.join(dir, 'input.log'), ndjson: path.join(dir, 'input.ndjson') };
   const output = path.join(dir, 'output');
   const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
@@ -314,7 +317,7 @@ function main() {
   const sizes = Object.fromEntries([...needed].map((k) => [k, fs.statSync(files[k]).size]));
   console.log(
     `transform benchmark: ${Object.entries(sizes).map(([k, s]) => `${k} ${fmt(s / 2 ** 20)} MiB`).join(', ')}; ` +
-      `read chunks ${fmt(chunk / 1024)} KiB; ${rounds} rounds; node ${process.version}; ${os.cpus().length} cores`,
+      `read chunks ${fmt(chunk / 1024)} KiB; files in ${base}; ${rounds} rounds; node ${process.version}; ${os.cpus().length} cores`,
   );
 
   const results = {};

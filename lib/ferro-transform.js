@@ -104,7 +104,6 @@ class FerroTransform extends Transform {
       !job.flush &&
       job.err === null &&
       job.out.errorCode == null &&
-      this._sink !== 'bytes' &&
       this.readableLength < this.readableHighWaterMark;
     if (early) job.callback();
     this._deliver(job, (err) => {
@@ -179,7 +178,7 @@ class FerroTransform extends Transform {
               return;
             }
             // ASCII only (Rust escaped the rest): a one-byte string, parsed fastest.
-            records = JSON.parse(data.latin1Slice(start, ends[group]));
+            records = JSON.parse(data.toString('latin1', start, ends[group]));
             start = ends[group++];
             k = 0;
             if (this._batch) {
