@@ -12,13 +12,16 @@
  */
 
 const { Transform } = require('node:stream');
+const { performance } = require('node:perf_hooks');
 const { NativeTransform } = require('../binding');
 const { codedError } = require('./validate');
 
 const kOps = Symbol('ferrocast.transformOps');
 
-/** Objects pushed per event-loop turn. */
-const SLICE = 4096;
+/** How long object delivery may hold the event loop before it yields (setImmediate), in ms. */
+const SLICE_MS = 4;
+/** Objects pushed between two looks at the clock. */
+const SLICE_STEP = 256;
 
 function errorFrom(out) {
   const err = codedError(Error, out.errorCode, out.errorMessage);
@@ -135,8 +138,8 @@ class FerroTransform extends Transform {
     else this._deliverRecords(out, finish);
   }
 
-  // Objects are pushed SLICE at a time, yielding to the event loop in between, so that a big
-  // chunk of short lines never holds the main thread for long.
+  // Objects are pushed for at most SLICE_MS at a time, yielding to the event loop in between, so
+  // that a big chunk of short lines never holds the main thread for long.
   _deliverLines(out, done) {
     const { data, ends } = out;
     const text = this._lineBuffers ? null : data.toString('utf8');
@@ -151,8 +154,11 @@ class FerroTransform extends Transform {
     let i = 0;
     const step = () => {
       if (this.destroyed) return;
-      const stop = Math.min(ends.length, i + 2 * SLICE);
-      for (; i < stop; i += 2) this.push(line(i));
+      const deadline = performance.now() + SLICE_MS;
+      do {
+        const stop = Math.min(ends.length, i + 2 * SLICE_STEP);
+        for (; i < stop; i += 2) this.push(line(i));
+      } while (i < ends.length && performance.now() < deadline);
       if (i < ends.length) setImmediate(step);
       else done(null);
     };
@@ -169,9 +175,14 @@ class FerroTransform extends Transform {
     let k = 0;
     const step = () => {
       if (this.destroyed) return;
+      const deadline = performance.now() + SLICE_MS;
       let pushed = 0;
       try {
-        while (pushed < SLICE) {
+        for (;;) {
+          if (pushed >= SLICE_STEP) {
+            if (performance.now() >= deadline) break;
+            pushed = 0;
+          }
           if (records === null) {
             if (group === ends.length) {
               done(null);
@@ -189,7 +200,7 @@ class FerroTransform extends Transform {
             }
           }
           // A stream cannot carry null (push(null) ends it): `null` records are dropped.
-          for (; k < records.length && pushed < SLICE; k++, pushed++) {
+          for (; k < records.length && pushed < SLICE_STEP; k++, pushed++) {
             if (records[k] !== null) this.push(records[k]);
           }
           if (k === records.length) records = null;

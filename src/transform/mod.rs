@@ -94,18 +94,38 @@ pub enum Sink {
 }
 
 impl Sink {
-    fn accept(&mut self, data: Vec<u8>, out: &mut StepOutput) -> std::result::Result<(), OpError> {
-        match self {
+    /// Takes a stage's output (`Ok`: owned, moved into `out` when it can be) or the input itself.
+    fn accept(
+        &mut self,
+        data: std::result::Result<Vec<u8>, &[u8]>,
+        out: &mut StepOutput,
+    ) -> std::result::Result<(), OpError> {
+        let sink = match self {
             Sink::Bytes => {
-                if out.data.is_empty() {
-                    out.data = data;
-                } else {
-                    out.data.extend_from_slice(&data);
+                match data {
+                    Ok(owned) if out.data.is_empty() => out.data = owned,
+                    Ok(owned) => out.data.extend_from_slice(&owned),
+                    Err(borrowed) => out.data.extend_from_slice(borrowed),
                 }
-                Ok(())
+                return Ok(());
             }
-            Sink::Lines(s) => s.process(&data, out),
-            Sink::Ndjson(s) => s.process(&data, out),
+            sink => sink,
+        };
+        let data: &[u8] = match &data {
+            Ok(owned) => owned,
+            Err(borrowed) => borrowed,
+        };
+        match sink {
+            Sink::Bytes => Ok(()),
+            Sink::Lines(s) => {
+                out.data.reserve(data.len());
+                s.process(data, out)
+            }
+            Sink::Ndjson(s) => {
+                // Escaped non-ASCII text grows a little.
+                out.data.reserve(data.len() + data.len() / 8);
+                s.process(data, out)
+            }
         }
     }
 
@@ -163,6 +183,11 @@ impl Engine {
         if matches!(self.sink, Sink::Ndjson(_)) {
             NdjsonSink::close_step(&mut out);
         }
+        // JS holds the Vec's whole allocation until the Buffer is collected: return spare
+        // capacity (grep keeps a fraction of what was reserved for it).
+        if out.data.capacity() > out.data.len() + out.data.len() / 4 {
+            out.data.shrink_to_fit();
+        }
         if out.error.is_some() {
             self.failed = true;
         }
@@ -176,7 +201,7 @@ impl Engine {
         out: &mut StepOutput,
     ) -> std::result::Result<(), OpError> {
         let Some((op, rest)) = self.ops[first..].split_first_mut() else {
-            return self.sink.accept(input.to_vec(), out);
+            return self.sink.accept(Err(input), out);
         };
         let mut cur = Vec::with_capacity(input.len());
         op.process(input, &mut cur)?;
@@ -191,7 +216,7 @@ impl Engine {
         if cur.is_empty() {
             return Ok(());
         }
-        self.sink.accept(cur, out)
+        self.sink.accept(Ok(cur), out)
     }
 }
 
