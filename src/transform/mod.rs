@@ -15,6 +15,7 @@ mod case;
 mod gzip;
 mod lines;
 mod ndjson;
+mod pool;
 
 use std::sync::{Arc, Mutex};
 
@@ -26,6 +27,7 @@ pub use case::{Case, CaseMap};
 pub use gzip::{Gunzip, Gzip};
 pub use lines::{Framer, Grep, LinesSink, Replace};
 pub use ndjson::NdjsonSink;
+pub use pool::PooledBuffer;
 
 /// The default longest line, in bytes without its terminator, that line-based operations accept.
 pub const DEFAULT_MAX_LINE_LENGTH: usize = 16 * 1024 * 1024;
@@ -104,17 +106,35 @@ impl Sink {
             Sink::Bytes => {
                 match data {
                     Ok(owned) if out.data.is_empty() => out.data = owned,
-                    Ok(owned) => out.data.extend_from_slice(&owned),
+                    Ok(owned) => {
+                        out.data.extend_from_slice(&owned);
+                        pool::give(owned);
+                    }
                     Err(borrowed) => out.data.extend_from_slice(borrowed),
                 }
                 return Ok(());
             }
             sink => sink,
         };
-        let data: &[u8] = match &data {
+        let bytes: &[u8] = match &data {
             Ok(owned) => owned,
             Err(borrowed) => borrowed,
         };
+        let result = Self::index(sink, bytes, out);
+        if let Ok(owned) = data {
+            pool::give(owned);
+        }
+        result
+    }
+
+    fn index(
+        sink: &mut Sink,
+        data: &[u8],
+        out: &mut StepOutput,
+    ) -> std::result::Result<(), OpError> {
+        if out.data.capacity() == 0 {
+            out.data = pool::take(data.len() + data.len() / 8);
+        }
         match sink {
             Sink::Bytes => Ok(()),
             Sink::Lines(s) => {
@@ -184,8 +204,9 @@ impl Engine {
             NdjsonSink::close_step(&mut out);
         }
         // JS holds the Vec's whole allocation until the Buffer is collected: return spare
-        // capacity (grep keeps a fraction of what was reserved for it).
-        if out.data.capacity() > out.data.len() + out.data.len() / 4 {
+        // capacity (grep keeps a fraction of what was reserved for it), unless the Vec is big
+        // enough to be worth reusing whole.
+        if out.data.capacity() > 2 * out.data.len() && out.data.len() < 256 * 1024 {
             out.data.shrink_to_fit();
         }
         if out.error.is_some() {
@@ -203,17 +224,19 @@ impl Engine {
         let Some((op, rest)) = self.ops[first..].split_first_mut() else {
             return self.sink.accept(Err(input), out);
         };
-        let mut cur = Vec::with_capacity(input.len());
+        let mut cur = pool::take(input.len());
         op.process(input, &mut cur)?;
         for op in rest {
             if cur.is_empty() {
+                pool::give(cur);
                 return Ok(());
             }
-            let mut next = Vec::with_capacity(cur.len());
+            let mut next = pool::take(cur.len());
             op.process(&cur, &mut next)?;
-            cur = next;
+            pool::give(std::mem::replace(&mut cur, next));
         }
         if cur.is_empty() {
+            pool::give(cur);
             return Ok(());
         }
         self.sink.accept(Ok(cur), out)
@@ -329,10 +352,11 @@ impl NativeTransform {
 }
 
 /// What a call resolves to.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct TransformOutput {
     /// Bytes out (see `StepOutput::data`); absent when empty.
-    pub data: Option<Buffer>,
+    #[napi(ts_type = "Buffer")]
+    pub data: Option<PooledBuffer>,
     /// `lines`: `[start, end)` pairs of each line within `data`; `ndjson`: each group's end.
     pub ends: Option<Uint32Array>,
     /// `ndjson`: records in `data`.
@@ -379,7 +403,12 @@ impl Task for Step {
             None => (None, None, None),
         };
         Ok(TransformOutput {
-            data: (!out.data.is_empty()).then(|| Buffer::from(out.data)),
+            data: if out.data.is_empty() {
+                pool::give(out.data);
+                None
+            } else {
+                Some(PooledBuffer(out.data))
+            },
             ends: (!out.ends.is_empty()).then(|| Uint32Array::new(out.ends)),
             records: out.records,
             skipped: out.skipped,
