@@ -70,6 +70,25 @@ function jsGrep() {
   });
 }
 
+/** grep, then toUpperCase on what is kept: the JS version of chain(grep(), uppercase()). */
+function jsGrepUpper() {
+  const re = new RegExp(GREP);
+  const decoder = new StringDecoder('utf8');
+  let tail = '';
+  return new Transform({
+    transform(chunk, _enc, cb) {
+      const parts = (tail + decoder.write(chunk)).split('\n');
+      tail = parts.pop();
+      const kept = parts.filter((l) => re.test(l));
+      cb(null, kept.length ? (kept.join('\n') + '\n').toUpperCase() : undefined);
+    },
+    flush(cb) {
+      tail += decoder.end();
+      cb(null, tail && re.test(tail) ? tail.toUpperCase() : undefined);
+    },
+  });
+}
+
 /** Split into lines, one object per line. */
 function jsLines() {
   const decoder = new StringDecoder('utf8');
@@ -167,6 +186,13 @@ function jsNdjson() {
 const CASES = {
   uppercase: { file: 'text', objects: false, js: jsUppercase, ferro: (t) => t.uppercase(), jsName: "seed's toUpperCase Transform" },
   grep: { file: 'text', objects: false, js: jsGrep, ferro: (t) => t.grep(GREP), jsName: 'split + RegExp filter' },
+  'chain-grep-uppercase': {
+    file: 'text',
+    objects: false,
+    js: jsGrepUpper,
+    ferro: (t) => t.chain(t.grep(GREP), t.uppercase()),
+    jsName: 'chain(grep(), uppercase()) vs split + RegExp filter + toUpperCase',
+  },
   lines: { file: 'text', objects: true, js: jsLines, ferro: (t) => t.lines(), jsName: 'split, one push per line' },
   'lines-batch': {
     file: 'text',
