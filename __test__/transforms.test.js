@@ -137,6 +137,34 @@ describe('transforms', function () {
       assert.strictEqual(got, '/a <GET> $ 200\r\n/b <POST> $ 500\nget /c 404\n/d <GET> $ 200');
     });
 
+    it('agrees with JS line by line for patterns both syntaxes share, however the input is cut', async function () {
+      const textLines = ['GET /a 200', '', 'post /b 500 ', 'ERROR timeout é', 'x', 'aaa bbb aaa', '\tTAB\t', 'last'];
+      const text = Buffer.from(textLines.join('\r\n').replace(/\r\n(?=x)/, '\n'));
+      const cases = [
+        ['^[A-Z]+', 'i', '<$&>'],
+        ['a+', '', '$&$&'],
+        ['x*', '', '-'],
+        ['(\\w)(\\w*)', '', '$2$1'],
+        ['\\s+$', '', ''],
+        ['^$', '', 'EMPTY'],
+        ['é|timeout', '', '[$&]'],
+      ];
+      const jsLines = text.toString().split('\n').map((l) => l.replace(/\r$/, ''));
+      for (const [source, flags, rep] of cases) {
+        const re = new RegExp(source, flags + 'g');
+        const wantGrep = jsLines.filter((l) => new RegExp(source, flags).test(l));
+        const wantReplace = jsLines.map((l) => l.replace(re, rep));
+        for (const cut of [1, 3, 7, 1000]) {
+          const chunks = [];
+          for (let i = 0; i < text.length; i += cut) chunks.push(text.subarray(i, i + cut));
+          const grepped = await collect(transforms.chain(transforms.grep(new RegExp(source, flags)), transforms.lines()), chunks);
+          assert.deepStrictEqual(grepped, wantGrep, `grep ${source} cut ${cut}`);
+          const replaced = await collect(transforms.chain(transforms.replace(new RegExp(source, flags), rep), transforms.lines()), chunks);
+          assert.deepStrictEqual(replaced, wantReplace, `replace ${source} cut ${cut}`);
+        }
+      }
+    });
+
     it('rejects a pattern that does not compile', function () {
       assert.throws(() => transforms.grep('(unclosed'), { name: 'SyntaxError', code: 'ERR_INVALID_PATTERN' });
       assert.throws(() => transforms.grep(42), {

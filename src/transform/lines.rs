@@ -157,9 +157,13 @@ fn block_search_is_exact(pattern: &str) -> bool {
 fn scan(re: &Regex, block: &[u8], mut f: impl FnMut(Range<usize>, Option<bool>)) {
     let mut pos = 0;
     while pos < block.len() {
-        let Some(m) = re.find_at(block, pos) else {
-            f(pos..block.len(), None);
-            return;
+        let m = match re.find_at(block, pos) {
+            // An empty match at the very end of a block that ends with LF is in no line.
+            Some(m) if m.start() < block.len() || block.last() != Some(&b'\n') => m,
+            _ => {
+                f(pos..block.len(), None);
+                return;
+            }
         };
         let start = memrchr(b'\n', &block[pos..m.start()]).map_or(pos, |p| pos + p + 1);
         let end = memchr(b'\n', &block[m.start()..]).map_or(block.len(), |p| m.start() + p + 1);
@@ -244,11 +248,18 @@ impl ByteOp for Grep {
     }
 }
 
-/// `replace`: replaces every match in each line.
+/// `replace`: replaces every match in each line, as JS `line.replace(/pattern/g, replacement)`.
 pub struct Replace {
     framer: Framer,
+    with: Replacer,
+}
+
+struct Replacer {
+    /// Finds the lines with a match (on bytes, in blocks).
     re: Regex,
-    replacement: Vec<u8>,
+    /// Replaces within a line (on text, so that an empty match never splits a character).
+    text_re: regex::Regex,
+    replacement: String,
     exact: bool,
 }
 
@@ -262,44 +273,84 @@ impl Replace {
     ) -> Result<Self, String> {
         Ok(Replace {
             framer: Framer::new(max),
-            re: compile(pattern, ignore_case)?,
-            replacement: js_replacement(replacement).into_bytes(),
-            exact: block_search_is_exact(pattern),
+            with: Replacer {
+                re: compile(pattern, ignore_case)?,
+                text_re: regex::RegexBuilder::new(pattern)
+                    .multi_line(true)
+                    .crlf(true)
+                    .case_insensitive(ignore_case)
+                    .build()
+                    .map_err(|e| e.to_string())?,
+                replacement: js_replacement(replacement),
+                exact: block_search_is_exact(pattern),
+            },
         })
     }
 }
 
-fn replace_block(re: &Regex, rep: &[u8], exact: bool, block: &[u8], out: &mut Vec<u8>) {
-    let mut line_out = |r: Range<usize>, matched: Option<bool>| {
-        let line = &block[r];
+/// Replaces every match in `text` the way JS `String#replace` with a global RegExp does: unlike
+/// the `regex` crate's `replace_all`, an empty match right after a non-empty one counts
+/// (`"x".replace(/x*/g, "-")` is `"--"`).
+fn js_replace_all(re: &regex::Regex, text: &str, rep: &str, out: &mut String) {
+    let mut last = 0;
+    let mut pos = 0;
+    while pos <= text.len() {
+        let Some(caps) = re.captures_at(text, pos) else {
+            break;
+        };
+        let m = caps.get(0).expect("group 0 always matches");
+        out.push_str(&text[last..m.start()]);
+        caps.expand(rep, out);
+        last = m.end();
+        pos = if m.is_empty() {
+            // Step over one character, as JS advances lastIndex past an empty match.
+            m.end() + text[m.end()..].chars().next().map_or(1, char::len_utf8)
+        } else {
+            m.end()
+        };
+    }
+    out.push_str(&text[last..]);
+}
+
+fn replace_block(r: &Replacer, block: &[u8], out: &mut Vec<u8>) {
+    let mut text = String::new();
+    let mut line_out = |range: Range<usize>, matched: Option<bool>| {
+        let line = &block[range];
         if matched != Some(true) {
             out.extend_from_slice(line);
             return;
         }
         let body = content(line);
-        out.extend_from_slice(&re.replace_all(body, rep));
+        text.clear();
+        js_replace_all(
+            &r.text_re,
+            &String::from_utf8_lossy(body),
+            &r.replacement,
+            &mut text,
+        );
+        out.extend_from_slice(text.as_bytes());
         out.extend_from_slice(&line[body.len()..]);
     };
-    if exact {
-        scan(re, block, &mut line_out);
+    if r.exact {
+        scan(&r.re, block, &mut line_out);
     } else {
-        per_line(re, block, &mut line_out);
+        per_line(&r.re, block, &mut line_out);
     }
 }
 
 impl ByteOp for Replace {
     fn process(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), OpError> {
-        let (re, rep, exact) = (&self.re, &self.replacement, self.exact);
+        let with = &self.with;
         self.framer.feed(input, |block, _| {
-            replace_block(re, rep, exact, block, out);
+            replace_block(with, block, out);
             Ok(())
         })
     }
 
     fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), OpError> {
-        let (re, rep, exact) = (&self.re, &self.replacement, self.exact);
+        let with = &self.with;
         self.framer.finish(|block, _| {
-            replace_block(re, rep, exact, block, out);
+            replace_block(with, block, out);
             Ok(())
         })
     }
@@ -502,6 +553,23 @@ mod tests {
         ) {
             assert_eq!(got, b"02/01/2024\nnone\r\n31/12/1999");
         }
+    }
+
+    #[test]
+    fn replace_treats_empty_matches_like_js() {
+        let mut r = Replace::new("x*", "-", false, 100).unwrap();
+        assert_eq!(
+            run(&mut r, &["x\né\nab".as_bytes()]),
+            "--\n-é-\n-a-b-".as_bytes()
+        );
+        let mut r = Replace::new("^", ">", false, 100).unwrap();
+        assert_eq!(run(&mut r, &[b"a\r\nb"]), b">a\r\n>b");
+        // No phantom empty line after a block's last LF.
+        let mut r = Replace::new("^$", "E", false, 100).unwrap();
+        assert_eq!(
+            run(&mut r, &[b"a\r\n", b"\r\nb\n", b"c"]),
+            b"a\r\nE\r\nb\nc"
+        );
     }
 
     #[test]
