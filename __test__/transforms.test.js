@@ -37,6 +37,16 @@ function tmpFile(name) {
 
 describe('transforms', function () {
   describe('uppercase / lowercase', function () {
+    it('is exported from the CommonJS and ESM entries', async function () {
+      const r = await runNode(
+        `import ferrocast, { transforms } from 'ferrocast';
+         console.log(transforms === ferrocast.transforms && typeof transforms.chain);`,
+        { args: ['--input-type=module'] },
+      );
+      assert.strictEqual(r.stdout.trim(), 'function', r.stderr);
+      assert.strictEqual(require('ferrocast').transforms, transforms);
+    });
+
     it('returns real stream.Transform instances', function () {
       for (const name of ['uppercase', 'lowercase', 'lines', 'ndjson', 'stringify', 'gzip', 'gunzip']) {
         assert.ok(transforms[name]() instanceof Transform, name);
