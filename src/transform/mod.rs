@@ -66,8 +66,8 @@ pub trait ByteOp: Send {
 /// What one call hands back to JS.
 #[derive(Default)]
 pub struct StepOutput {
-    /// Bytes out; for `lines` the complete lines with their terminators, for `ndjson` a JSON
-    /// array text of the valid records.
+    /// Bytes out; for `lines` the complete lines with their terminators, for `ndjson` JSON array
+    /// texts (groups) of the valid records.
     pub data: Vec<u8>,
     /// `lines`: `[start, end)` of each line's content within `data`, in UTF-16 code units
     /// (strings) or bytes (buffers); two entries per line. `ndjson`: the end of each group (a
@@ -91,7 +91,7 @@ pub enum Sink {
     Bytes,
     /// Line boundaries (objectMode strings or Buffers in JS).
     Lines(LinesSink),
-    /// Validated ndjson records as one JSON array text.
+    /// Validated ndjson records as JSON array texts.
     Ndjson(NdjsonSink),
 }
 
@@ -102,51 +102,37 @@ impl Sink {
         data: std::result::Result<Vec<u8>, &[u8]>,
         out: &mut StepOutput,
     ) -> std::result::Result<(), OpError> {
-        let sink = match self {
-            Sink::Bytes => {
-                match data {
-                    Ok(owned) if out.data.is_empty() => out.data = owned,
-                    Ok(owned) => {
-                        out.data.extend_from_slice(&owned);
-                        pool::give(owned);
-                    }
-                    Err(borrowed) => out.data.extend_from_slice(borrowed),
+        if matches!(self, Sink::Bytes) {
+            match data {
+                Ok(owned) if out.data.is_empty() => out.data = owned,
+                Ok(owned) => {
+                    out.data.extend_from_slice(&owned);
+                    pool::give(owned);
                 }
-                return Ok(());
+                Err(borrowed) => out.data.extend_from_slice(borrowed),
             }
-            sink => sink,
-        };
+            return Ok(());
+        }
         let bytes: &[u8] = match &data {
             Ok(owned) => owned,
             Err(borrowed) => borrowed,
         };
-        let result = Self::index(sink, bytes, out);
+        // Line data is copied into `out.data`; ndjson's escaped non-ASCII text grows a little.
+        let room = bytes.len() + bytes.len() / 8;
+        if out.data.capacity() == 0 {
+            out.data = pool::take(room);
+        } else {
+            out.data.reserve(room);
+        }
+        let result = match self {
+            Sink::Bytes => Ok(()),
+            Sink::Lines(s) => s.process(bytes, out),
+            Sink::Ndjson(s) => s.process(bytes, out),
+        };
         if let Ok(owned) = data {
             pool::give(owned);
         }
         result
-    }
-
-    fn index(
-        sink: &mut Sink,
-        data: &[u8],
-        out: &mut StepOutput,
-    ) -> std::result::Result<(), OpError> {
-        if out.data.capacity() == 0 {
-            out.data = pool::take(data.len() + data.len() / 8);
-        }
-        match sink {
-            Sink::Bytes => Ok(()),
-            Sink::Lines(s) => {
-                out.data.reserve(data.len());
-                s.process(data, out)
-            }
-            Sink::Ndjson(s) => {
-                // Escaped non-ASCII text grows a little.
-                out.data.reserve(data.len() + data.len() / 8);
-                s.process(data, out)
-            }
-        }
     }
 
     fn finish(&mut self, out: &mut StepOutput) -> std::result::Result<(), OpError> {
