@@ -324,6 +324,34 @@ describe('transforms', function () {
       assert.ok(maxLag < 40 * chunk.length, `source ran ${maxLag / chunk.length} chunks ahead`);
     });
 
+    it('honours backpressure from a slow object consumer', async function () {
+      const chunk = Buffer.from('line of text\n'.repeat(5000));
+      const total = 100;
+      let produced = 0;
+      let lines = 0;
+      let maxLag = 0;
+      const source = new Readable({
+        read() {
+          if (produced === total) return this.push(null);
+          produced++;
+          this.push(chunk);
+        },
+      });
+      const sink = new Writable({
+        objectMode: true,
+        highWaterMark: 16,
+        write(_line, _e, cb) {
+          lines++;
+          maxLag = Math.max(maxLag, produced - lines / 5000);
+          if (lines % 500 === 0) setImmediate(cb);
+          else cb();
+        },
+      });
+      await streamPromises.pipeline(source, transforms.lines(), sink);
+      assert.strictEqual(lines, total * 5000);
+      assert.ok(maxLag < 20, `source ran ${maxLag} chunks ahead`);
+    });
+
     it('keeps chunk order when many small writes are batched', async function () {
       const t = transforms.uppercase();
       const parts = Array.from({ length: 2000 }, (_, i) => `${i},`);
