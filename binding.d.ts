@@ -98,6 +98,16 @@ export declare class NativeMetricWindow {
   close(): void
 }
 
+/** A transform's native state. Made by `lib/transforms.js`; not part of the public API. */
+export declare class NativeTransform {
+  /** Builds the chain. Throws (status `InvalidArg`) when a pattern does not compile. */
+  constructor(ops: Array<TransformOp>)
+  /** Runs `chunks` through the chain on a worker thread. */
+  process(chunks: Array<Buffer>): Promise<TransformOutput>
+  /** Flushes every stage (end of input) on a worker thread. */
+  finish(): Promise<TransformOutput>
+}
+
 /** Bridge options as JS passes them to native sources. */
 export interface BridgeOptions {
   /** Deliver when a batch holds this many records. Default 4096. */
@@ -155,4 +165,50 @@ export interface RuntimeInfo {
   workers: number
   /** Tasks alive on the runtime now. */
   aliveTasks: number
+}
+
+/** One stage of a transform, as JS describes it. JS validates every field before it gets here. */
+export interface TransformOp {
+  /**
+   * `'uppercase'`, `'lowercase'`, `'grep'`, `'replace'`, `'gzip'`, `'gunzip'`, `'lines'` or
+   * `'ndjson'` (the last two only as the final stage).
+   */
+  kind: string
+  /** `grep`, `replace`: the regular expression, in Rust `regex` syntax. Required there. */
+  pattern?: string
+  /** `replace`: the replacement, in JS syntax (`$&`, `$1`, `$<name>`, `$$`). Default `''`. */
+  replacement?: string
+  /** `grep`: keep the lines that do not match. Default false. */
+  invert?: boolean
+  /** `grep`, `replace`: match case-insensitively (Unicode simple case folding). Default false. */
+  ignoreCase?: boolean
+  /**
+   * Line-based stages: the longest line accepted, in bytes without its terminator.
+   * Default 16777216 (16 MiB).
+   */
+  maxLineLength?: number
+  /** `gzip`: compression level, 0 (none) to 9 (smallest). Default 6, like `node:zlib`. */
+  level?: number
+  /** `lines`: `'string'` (default) or `'buffer'`. */
+  output?: string
+  /** `ndjson`: `'error'` (default) fails on a bad line; `'skip'` skips and counts it. */
+  onError?: string
+}
+
+/** What a call resolves to. */
+export interface TransformOutput {
+  /** Bytes out (see `StepOutput::data`); absent when empty. */
+  data?: Buffer
+  /** `lines`: `[start, end)` pairs of each line within `data`; `ndjson`: each group's end. */
+  ends?: Uint32Array
+  /** `ndjson`: records in `data`. */
+  records: number
+  /** `ndjson` with `onError: 'skip'`: bad lines skipped. */
+  skipped: number
+  /** The stable code of the error that stopped the transform. */
+  errorCode?: string
+  /** Its message. */
+  errorMessage?: string
+  /** The 1-based input line the error is about. */
+  errorLine?: number
 }

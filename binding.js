@@ -838,4 +838,5 @@ module.exports = nativeBinding
 module.exports.NativeBenchSource = nativeBinding.NativeBenchSource
 module.exports.NativeEventBuffer = nativeBinding.NativeEventBuffer
 module.exports.NativeMetricWindow = nativeBinding.NativeMetricWindow
+module.exports.NativeTransform = nativeBinding.NativeTransform
 module.exports.runtimeInfo = nativeBinding.runtimeInfo

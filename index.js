@@ -15,6 +15,7 @@ const { MetricWindow } = require('./lib/metric-window');
 const { CircuitBreaker } = require('./lib/circuit-breaker');
 const { debugEvent, monitorListeners, traceEvents } = require('./lib/debug');
 const { RealTimeDashboard } = require('./lib/dashboard');
+const transforms = require('./lib/transforms');
 
 module.exports = {
   EventEmitter,
@@ -27,4 +28,5 @@ module.exports = {
   monitorListeners,
   traceEvents,
   RealTimeDashboard,
+  transforms,
 };

@@ -5,3 +5,4 @@ export default ferrocast;
 export const { EventEmitter, runtimeInfo } = ferrocast;
 export const { EventBuffer, EventAggregator, MetricWindow } = ferrocast;
 export const { CircuitBreaker, debugEvent, monitorListeners, traceEvents, RealTimeDashboard } = ferrocast;
+export const { transforms } = ferrocast;

@@ -10,3 +10,4 @@ pub mod bridge;
 pub mod buffer;
 pub mod error;
 pub mod runtime;
+pub mod transform;

@@ -1,0 +1,434 @@
+'use strict';
+
+const assert = require('node:assert');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const zlib = require('node:zlib');
+const { Readable, Writable, Transform, pipeline } = require('node:stream');
+const streamPromises = require('node:stream/promises');
+const { transforms } = require('ferrocast');
+const { execFile } = require('node:child_process');
+const { runNode, ROOT } = require('./helpers');
+
+/** Writes `chunks` into `stream` and resolves with everything it produced. */
+async function collect(stream, chunks) {
+  const out = [];
+  await streamPromises.pipeline(Readable.from(chunks, { objectMode: false }), stream, async function (src) {
+    for await (const c of src) out.push(c);
+  });
+  return out;
+}
+
+async function collectText(stream, chunks) {
+  return Buffer.concat(await collect(stream, chunks)).toString();
+}
+
+/** Every way to cut `buf` in two. */
+function splits(buf) {
+  const out = [];
+  for (let k = 0; k <= buf.length; k++) out.push([buf.subarray(0, k), buf.subarray(k)].filter((b) => b.length));
+  return out;
+}
+
+function tmpFile(name) {
+  return path.join(os.tmpdir(), `ferrocast-transforms-${process.pid}-${name}`);
+}
+
+describe('transforms', function () {
+  describe('uppercase / lowercase', function () {
+    it('is exported from the CommonJS and ESM entries', async function () {
+      const r = await runNode(
+        `import ferrocast, { transforms } from 'ferrocast';
+         console.log(transforms === ferrocast.transforms && typeof transforms.chain);`,
+        { args: ['--input-type=module'] },
+      );
+      assert.strictEqual(r.stdout.trim(), 'function', r.stderr);
+      assert.strictEqual(require('ferrocast').transforms, transforms);
+    });
+
+    it('returns real stream.Transform instances', function () {
+      for (const name of ['uppercase', 'lowercase', 'lines', 'ndjson', 'stringify', 'gzip', 'gunzip']) {
+        assert.ok(transforms[name]() instanceof Transform, name);
+      }
+      assert.ok(transforms.grep('x') instanceof Transform);
+      assert.ok(transforms.replace('x', 'y') instanceof Transform);
+    });
+
+    it('matches toUpperCase() with multi-byte characters split across chunks', async function () {
+      const text = Buffer.from('straße ﬁx ŉ é日本😀 İı ǅ end');
+      for (const chunks of splits(text)) {
+        assert.strictEqual(await collectText(transforms.uppercase(), chunks), text.toString().toUpperCase());
+      }
+    });
+
+    it('matches toLowerCase(), final sigma included, across chunks', async function () {
+      const text = Buffer.from('ΟΔΟΣ ΟΔΟΣ. ΣΑΣ İSTANBUL ΑΣ\u0301 Σ');
+      for (const chunks of splits(text)) {
+        assert.strictEqual(await collectText(transforms.lowercase(), chunks), text.toString().toLowerCase());
+      }
+    });
+
+    it('matches toUpperCase() on one-byte chunks and invalid UTF-8', async function () {
+      const text = Buffer.concat([Buffer.from('añ😀'), Buffer.from([0x80, 0x61, 0xe2, 0x82, 0x62, 0xf0, 0x9f])]);
+      const chunks = [...text].map((b) => Buffer.from([b]));
+      assert.strictEqual(await collectText(transforms.uppercase(), chunks), text.toString().toUpperCase());
+    });
+
+    it('produces nothing from empty input', async function () {
+      assert.deepStrictEqual(await collect(transforms.uppercase(), []), []);
+      assert.deepStrictEqual(await collect(transforms.uppercase(), [Buffer.alloc(0)]), []);
+    });
+  });
+
+  describe('lines', function () {
+    it('splits LF and CRLF lines and keeps a final line without newline', async function () {
+      const got = await collect(transforms.lines(), ['one\r\ntw', 'o\n\nthr', 'ee 😀\r', '\nlast']);
+      assert.deepStrictEqual(got, ['one', 'two', '', 'three 😀', 'last']);
+    });
+
+    it('hands out Buffers with output: "buffer"', async function () {
+      const got = await collect(transforms.lines({ output: 'buffer' }), ['é\nb']);
+      assert.deepStrictEqual(got, [Buffer.from('é'), Buffer.from('b')]);
+    });
+
+    it('gives no line for empty input and none for a trailing newline', async function () {
+      assert.deepStrictEqual(await collect(transforms.lines(), []), []);
+      assert.deepStrictEqual(await collect(transforms.lines(), ['a\n']), ['a']);
+    });
+
+    it('delivers many lines per chunk in order, or one array per chunk with batch', async function () {
+      const many = Array.from({ length: 20000 }, (_, i) => `line ${i}`);
+      const text = many.join('\n');
+      assert.deepStrictEqual(await collect(transforms.lines(), [text]), many);
+      const batches = await collect(transforms.lines({ batch: true }), [text.slice(0, 1000), text.slice(1000)]);
+      assert.ok(batches.every(Array.isArray));
+      assert.deepStrictEqual(batches.flat(), many);
+    });
+
+    it('fails with ERR_LINE_TOO_LONG and the line number', async function () {
+      await assert.rejects(collect(transforms.lines({ maxLineLength: 4 }), ['abcd\r\nok\nabc', 'de\n']), {
+        code: 'ERR_LINE_TOO_LONG',
+        lineNumber: 3,
+        message: 'Line 3 is longer than maxLineLength (4 bytes)',
+      });
+    });
+
+    it('validates its options with exact messages', function () {
+      assert.throws(() => transforms.lines({ maxLineLength: 0 }), {
+        name: 'RangeError',
+        code: 'ERR_OUT_OF_RANGE',
+        message: 'The value of "options.maxLineLength" is out of range. It must be an integer >= 1 and <= 4294967295. Received 0',
+      });
+      assert.throws(() => transforms.lines({ output: 'utf16' }), {
+        code: 'ERR_INVALID_ARG_VALUE',
+        message: "The argument 'options.output' must be one of: 'string', 'buffer'. Received type string ('utf16')",
+      });
+      assert.throws(() => transforms.uppercase({ highWaterMark: -1 }), { code: 'ERR_OUT_OF_RANGE' });
+    });
+  });
+
+  describe('grep / replace', function () {
+    const text = ['GET /a 200\r\nPOST /b 500\n', 'get /c 404\nGET /d 200'];
+
+    it('keeps matching lines with their terminators', async function () {
+      assert.strictEqual(await collectText(transforms.grep('^GET'), text), 'GET /a 200\r\nGET /d 200');
+      assert.strictEqual(await collectText(transforms.grep('^get', { ignoreCase: true }), text), 'GET /a 200\r\nget /c 404\nGET /d 200');
+      assert.strictEqual(await collectText(transforms.grep(/ 200$/, { invert: true }), text), 'POST /b 500\nget /c 404\n');
+      assert.strictEqual(await collectText(transforms.grep(/^post/i), text), 'POST /b 500\n');
+    });
+
+    it('never matches across a line break', async function () {
+      assert.strictEqual(await collectText(transforms.grep('200\\s+POST'), text), '');
+    });
+
+    it('replaces every match in each line, with JS replacement syntax', async function () {
+      const got = await collectText(transforms.replace('(?<verb>[A-Z]+) (/\\w)', '$2 <$<verb>> $$'), text);
+      assert.strictEqual(got, '/a <GET> $ 200\r\n/b <POST> $ 500\nget /c 404\n/d <GET> $ 200');
+    });
+
+    it('agrees with JS line by line for patterns both syntaxes share, however the input is cut', async function () {
+      const textLines = ['GET /a 200', '', 'post /b 500 ', 'ERROR timeout é', 'x', 'aaa bbb aaa', '\tTAB\t', 'last'];
+      const text = Buffer.from(textLines.join('\r\n').replace(/\r\n(?=x)/, '\n'));
+      const cases = [
+        ['^[A-Z]+', 'i', '<$&>'],
+        ['a+', '', '$&$&'],
+        ['x*', '', '-'],
+        ['(\\w)(\\w*)', '', '$2$1'],
+        ['\\s+$', '', ''],
+        ['^$', '', 'EMPTY'],
+        ['é|timeout', '', '[$&]'],
+      ];
+      const jsLines = text.toString().split('\n').map((l) => l.replace(/\r$/, ''));
+      for (const [source, flags, rep] of cases) {
+        const re = new RegExp(source, flags + 'g');
+        const wantGrep = jsLines.filter((l) => new RegExp(source, flags).test(l));
+        const wantReplace = jsLines.map((l) => l.replace(re, rep));
+        for (const cut of [1, 3, 7, 1000]) {
+          const chunks = [];
+          for (let i = 0; i < text.length; i += cut) chunks.push(text.subarray(i, i + cut));
+          const grepped = await collect(transforms.chain(transforms.grep(new RegExp(source, flags)), transforms.lines()), chunks);
+          assert.deepStrictEqual(grepped, wantGrep, `grep ${source} cut ${cut}`);
+          const replaced = await collect(transforms.chain(transforms.replace(new RegExp(source, flags), rep), transforms.lines()), chunks);
+          assert.deepStrictEqual(replaced, wantReplace, `replace ${source} cut ${cut}`);
+        }
+      }
+    });
+
+    it('rejects a pattern that does not compile', function () {
+      assert.throws(() => transforms.grep('(unclosed'), { name: 'SyntaxError', code: 'ERR_INVALID_PATTERN' });
+      assert.throws(() => transforms.grep(42), {
+        code: 'ERR_INVALID_ARG_TYPE',
+        message: 'The "pattern" argument must be of type string or an instance of RegExp. Received type number (42)',
+      });
+    });
+  });
+
+  describe('ndjson / stringify', function () {
+    it('parses records, ignoring blank lines, with a final line without newline', async function () {
+      const got = await collect(transforms.ndjson(), ['{"a":1}\r\n\n[1,', '2]\n"x"\n', '3']);
+      assert.deepStrictEqual(got, [{ a: 1 }, [1, 2], 'x', 3]);
+    });
+
+    it("fails on a bad line naming its line number, after the records before it", async function () {
+      const t = transforms.ndjson();
+      const seen = [];
+      t.on('data', (v) => seen.push(v));
+      await assert.rejects(streamPromises.pipeline(Readable.from(['{"ok":1}\n{"ok":2}\n{oops}\n{"ok":3}\n']), t), (err) => {
+        assert.strictEqual(err.code, 'ERR_NDJSON_INVALID_JSON');
+        assert.strictEqual(err.lineNumber, 3);
+        assert.match(err.message, /^Invalid JSON on line 3, column 2: /);
+        return true;
+      });
+      assert.deepStrictEqual(seen, [{ ok: 1 }, { ok: 2 }]);
+    });
+
+    it('parses big chunks (several groups of records) in order, or as arrays with batch', async function () {
+      const values = Array.from({ length: 30000 }, (_, i) => ({ i, s: 'x'.repeat(i % 50) }));
+      const text = values.map((v) => JSON.stringify(v)).join('\n') + '\nnull\n';
+      assert.deepStrictEqual(await collect(transforms.ndjson(), [text]), values);
+      const batches = await collect(transforms.ndjson({ batch: true }), [text]);
+      assert.ok(batches.length > 1 && batches.every(Array.isArray));
+      assert.deepStrictEqual(batches.flat(), [...values, null]);
+    });
+
+    it("skips and counts bad lines with onError: 'skip'", async function () {
+      const t = transforms.ndjson({ onError: 'skip' });
+      const got = await collect(t, ['1\nnot json\n{"b":', '2}\n[unclosed']);
+      assert.deepStrictEqual(got, [1, { b: 2 }]);
+      assert.strictEqual(t.skipped, 2);
+    });
+
+    it('round-trips through stringify()', async function () {
+      const values = [{ a: 1, s: 'é\n"' }, [1, [2]], 'text', 4.5, true];
+      const out = [];
+      await streamPromises.pipeline(Readable.from(values), transforms.stringify(), transforms.ndjson(), async function (src) {
+        for await (const v of src) out.push(v);
+      });
+      assert.deepStrictEqual(out, values);
+    });
+  });
+
+  describe('gzip / gunzip', function () {
+    const payload = Buffer.from('The quick brown fox jumps over the lazy dog. 😀\n'.repeat(20000));
+    const pieces = (buf, n) => Array.from({ length: Math.ceil(buf.length / n) }, (_, i) => buf.subarray(i * n, (i + 1) * n));
+
+    it('gzip() output is read by zlib.gunzip', async function () {
+      const gz = Buffer.concat(await collect(transforms.gzip(), pieces(payload, 10000)));
+      assert.ok(gz.length < payload.length / 10);
+      assert.deepStrictEqual(zlib.gunzipSync(gz), payload);
+      const fast = Buffer.concat(await collect(transforms.gzip({ level: 1 }), [payload]));
+      assert.deepStrictEqual(zlib.gunzipSync(fast), payload);
+    });
+
+    it('gunzip() reads zlib.gzip output, members concatenated too', async function () {
+      const gz = zlib.gzipSync(payload);
+      assert.deepStrictEqual(Buffer.concat(await collect(transforms.gunzip(), pieces(gz, 333))), payload);
+      const two = Buffer.concat([gz, zlib.gzipSync('tail')]);
+      assert.strictEqual(Buffer.concat(await collect(transforms.gunzip(), [two])).length, payload.length + 4);
+    });
+
+    it('round-trips empty input through zlib', async function () {
+      const gz = Buffer.concat(await collect(transforms.gzip(), []));
+      assert.strictEqual(zlib.gunzipSync(gz).length, 0);
+      assert.deepStrictEqual(await collect(transforms.gunzip(), [zlib.gzipSync(Buffer.alloc(0))]), []);
+    });
+
+    it('fails on corrupt and truncated input with zlib codes', async function () {
+      await assert.rejects(collect(transforms.gunzip(), [Buffer.from('not gzip at all')]), { code: 'Z_DATA_ERROR' });
+      const gz = zlib.gzipSync(payload);
+      await assert.rejects(collect(transforms.gunzip(), [gz.subarray(0, gz.length - 100)]), {
+        code: 'Z_BUF_ERROR',
+        message: 'unexpected end of file',
+      });
+    });
+  });
+
+  describe('chain', function () {
+    it('fuses grep → uppercase → lines into one transform', async function () {
+      const t = transforms.chain(transforms.grep('error', { ignoreCase: true }), transforms.uppercase(), transforms.lines());
+      const got = await collect(t, ['ok 1\nError: straße\r\nok', ' 2\nlast error']);
+      assert.deepStrictEqual(got, ['ERROR: STRASSE', 'LAST ERROR']);
+    });
+
+    it('fuses gunzip → replace → gzip and interoperates with zlib', async function () {
+      const input = zlib.gzipSync('a=1\nb=2\na=3\n');
+      const t = transforms.chain(transforms.gunzip(), transforms.replace('^a=', 'A:'), transforms.gzip());
+      const out = Buffer.concat(await collect(t, [input]));
+      assert.strictEqual(zlib.gunzipSync(out).toString(), 'A:1\nb=2\nA:3\n');
+    });
+
+    it('ends in ndjson', async function () {
+      const t = transforms.chain(transforms.grep('"keep":true'), transforms.ndjson());
+      assert.deepStrictEqual(await collect(t, ['{"keep":true,"n":1}\n{"keep":false}\n{"keep":true,"n":2}']), [
+        { keep: true, n: 1 },
+        { keep: true, n: 2 },
+      ]);
+    });
+
+    it('rejects what cannot be chained', function () {
+      assert.throws(() => transforms.chain(transforms.lines(), transforms.uppercase()), {
+        code: 'ERR_INVALID_ARG_VALUE',
+        message: "The argument 'ops[0]' is lines(), which produces objects and must come last",
+      });
+      assert.throws(() => transforms.chain(transforms.stringify()), { code: 'ERR_INVALID_ARG_TYPE' });
+      assert.throws(() => transforms.chain(), { code: 'ERR_MISSING_ARGS' });
+    });
+  });
+
+  describe('stream behaviour', function () {
+    it('honours backpressure from a slow writer', async function () {
+      const chunk = Buffer.alloc(64 * 1024, 'abc\n');
+      const total = 200;
+      let produced = 0;
+      let consumed = 0;
+      let maxLag = 0;
+      const source = new Readable({
+        read() {
+          if (produced === total) return this.push(null);
+          produced++;
+          this.push(chunk);
+        },
+      });
+      const sink = new Writable({
+        highWaterMark: 1,
+        write(c, _e, cb) {
+          consumed += c.length;
+          maxLag = Math.max(maxLag, produced * chunk.length - consumed);
+          setImmediate(cb);
+        },
+      });
+      await streamPromises.pipeline(source, transforms.uppercase(), sink);
+      assert.strictEqual(consumed, total * chunk.length);
+      // Without backpressure the source would run all 200 chunks ahead of the writer.
+      assert.ok(maxLag < 40 * chunk.length, `source ran ${maxLag / chunk.length} chunks ahead`);
+    });
+
+    it('honours backpressure from a slow object consumer', async function () {
+      const chunk = Buffer.from('line of text\n'.repeat(5000));
+      const total = 100;
+      let produced = 0;
+      let lines = 0;
+      let maxLag = 0;
+      const source = new Readable({
+        read() {
+          if (produced === total) return this.push(null);
+          produced++;
+          this.push(chunk);
+        },
+      });
+      const sink = new Writable({
+        objectMode: true,
+        highWaterMark: 16,
+        write(_line, _e, cb) {
+          lines++;
+          maxLag = Math.max(maxLag, produced - lines / 5000);
+          if (lines % 500 === 0) setImmediate(cb);
+          else cb();
+        },
+      });
+      await streamPromises.pipeline(source, transforms.lines(), sink);
+      assert.strictEqual(lines, total * 5000);
+      assert.ok(maxLag < 20, `source ran ${maxLag} chunks ahead`);
+    });
+
+    it('keeps chunk order when many small writes are batched', async function () {
+      const t = transforms.uppercase();
+      const parts = Array.from({ length: 2000 }, (_, i) => `${i},`);
+      const out = [];
+      t.on('data', (d) => out.push(d));
+      const finished = new Promise((resolve, reject) => t.on('end', resolve).on('error', reject));
+      for (const p of parts) t.write(p);
+      t.end();
+      await finished;
+      assert.strictEqual(Buffer.concat(out).toString(), parts.join(''));
+    });
+
+    it('can be destroyed mid-stream', async function () {
+      const t = transforms.gzip();
+      const big = Buffer.alloc(4 * 1024 * 1024, 'destroy me ');
+      let data = 0;
+      t.on('data', () => data++);
+      t.write(big);
+      t.write(big);
+      t.destroy();
+      await new Promise((resolve) => t.on('close', resolve));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.strictEqual(t.destroyed, true);
+      assert.strictEqual(data, 0);
+      const err = new Error('stop');
+      const u = transforms.uppercase();
+      u.write(big);
+      u.destroy(err);
+      const [seen] = await require('node:events').once(u, 'error');
+      assert.strictEqual(seen, err);
+    });
+
+    it('lets the process exit after a destroy mid-stream', async function () {
+      const r = await runNode(
+        `const { transforms } = require('ferrocast');
+         const t = transforms.gzip();
+         t.write(Buffer.alloc(8 << 20, 'x'));
+         setImmediate(() => t.destroy());
+         t.on('close', () => console.log('closed'));`,
+        { limit: 5000 },
+      );
+      assert.strictEqual(r.signal, null, r.stderr);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.strictEqual(r.stdout.trim(), 'closed');
+    });
+
+    it('propagates errors through stream.pipeline and destroys the other streams', function (done) {
+      const source = Readable.from([Buffer.from('not gzip')]);
+      const sink = new Writable({ write: (_c, _e, cb) => cb() });
+      pipeline(source, transforms.gunzip(), transforms.uppercase(), sink, (err) => {
+        assert.strictEqual(err.code, 'Z_DATA_ERROR');
+        assert.ok(source.destroyed && sink.destroyed);
+        done();
+      });
+    });
+  });
+
+  describe('examples/uppercase-file.js (the seed stream example)', function () {
+    const input = tmpFile('input.txt');
+    const output = tmpFile('output.txt');
+    after(function () {
+      for (const f of [input, output]) fs.rmSync(f, { force: true });
+    });
+
+    it('writes output byte-identical to toUpperCase() on a real file', async function () {
+      // Several read chunks (64 KiB each), with multi-byte characters across their boundaries.
+      const line = 'Hello, straße! Ünïcödé ΣΊΣΥΦΟΣ 日本語 😀 ﬁne\n';
+      fs.writeFileSync(input, line.repeat(8000));
+      const stdout = await new Promise((resolve, reject) => {
+        const example = path.join(ROOT, 'examples', 'uppercase-file.js');
+        execFile(process.execPath, [example, input, output], { cwd: ROOT, timeout: 20000 }, (err, out, stderr) =>
+          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out),
+        );
+      });
+      assert.match(stdout, /File reading completed/);
+      const want = Buffer.from(fs.readFileSync(input).toString().toUpperCase());
+      assert.ok(fs.readFileSync(output).equals(want), 'output differs from toUpperCase()');
+    });
+  });
+});

@@ -1,0 +1,394 @@
+'use strict';
+
+// Stream transforms, ferrocast (Rust, off the main thread) against the JS equivalents, piped
+// file → transform → file (or → a counting object sink for lines and ndjson).
+//
+//   node benchmark/transform.js              # 256 MiB files, 3 rounds
+//   node benchmark/transform.js --size 1g    # the issue's 1 GiB
+//   node benchmark/transform.js --quick      # 64 MiB, 2 rounds
+//   options: --rounds N, --chunk 1m (read chunk size), --only uppercase,grep,...,
+//            --dir DIR (where files go: default /dev/shm when it exists, else os.tmpdir(); on a
+//            disk, writeback throttling of the output files caps both peers at the disk's speed)
+//
+// Each measurement runs in a fresh process so that its event-loop delay and peak RSS are its own;
+// peers alternate within each round (interleaved) and figures are medians. The first round checks
+// that both produce the same output. Files are generated in --dir and removed at the end.
+
+const { spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const zlib = require('node:zlib');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const { StringDecoder } = require('node:string_decoder');
+const { Transform, Writable } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
+
+function parseSize(s) {
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)i?b?$/i.exec(String(s));
+  if (!m) throw new Error(`bad size: ${s}`);
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase()];
+  return Math.round(Number(m[1]) * mult);
+}
+
+const GREP = 'ERROR|timeout';
+
+// ---------------------------------------------------------------------------------------------
+// The JS peers.
+
+/** The seed's toUpperCase Transform, with a StringDecoder so a character split across chunks is
+ * decoded correctly and the output can be compared byte for byte. */
+function jsUppercase() {
+  const decoder = new StringDecoder('utf8');
+  return new Transform({
+    transform(chunk, _enc, cb) {
+      cb(null, decoder.write(chunk).toUpperCase());
+    },
+    flush(cb) {
+      cb(null, decoder.end().toUpperCase());
+    },
+  });
+}
+
+/** Split into lines, keep those that match, join them back. */
+function jsGrep() {
+  const re = new RegExp(GREP);
+  const decoder = new StringDecoder('utf8');
+  let tail = '';
+  return new Transform({
+    transform(chunk, _enc, cb) {
+      const parts = (tail + decoder.write(chunk)).split('\n');
+      tail = parts.pop();
+      const kept = parts.filter((l) => re.test(l));
+      cb(null, kept.length ? kept.join('\n') + '\n' : undefined);
+    },
+    flush(cb) {
+      tail += decoder.end();
+      cb(null, tail && re.test(tail) ? tail : undefined);
+    },
+  });
+}
+
+/** grep, then toUpperCase on what is kept: the JS version of chain(grep(), uppercase()). */
+function jsGrepUpper() {
+  const re = new RegExp(GREP);
+  const decoder = new StringDecoder('utf8');
+  let tail = '';
+  return new Transform({
+    transform(chunk, _enc, cb) {
+      const parts = (tail + decoder.write(chunk)).split('\n');
+      tail = parts.pop();
+      const kept = parts.filter((l) => re.test(l));
+      cb(null, kept.length ? (kept.join('\n') + '\n').toUpperCase() : undefined);
+    },
+    flush(cb) {
+      tail += decoder.end();
+      cb(null, tail && re.test(tail) ? tail.toUpperCase() : undefined);
+    },
+  });
+}
+
+/** Split into lines, one object per line. */
+function jsLines() {
+  const decoder = new StringDecoder('utf8');
+  let tail = '';
+  return new Transform({
+    readableObjectMode: true,
+    transform(chunk, _enc, cb) {
+      const parts = (tail + decoder.write(chunk)).split('\n');
+      tail = parts.pop();
+      for (const l of parts) this.push(l.endsWith('\r') ? l.slice(0, -1) : l);
+      cb();
+    },
+    flush(cb) {
+      tail += decoder.end();
+      if (tail) this.push(tail);
+      cb();
+    },
+  });
+}
+
+/** Split into lines, one array of lines per chunk. */
+function jsLinesBatch() {
+  const decoder = new StringDecoder('utf8');
+  let tail = '';
+  return new Transform({
+    readableObjectMode: true,
+    transform(chunk, _enc, cb) {
+      const parts = (tail + decoder.write(chunk)).split('\n');
+      tail = parts.pop();
+      cb(null, parts.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)));
+    },
+    flush(cb) {
+      tail += decoder.end();
+      cb(null, tail ? [tail] : undefined);
+    },
+  });
+}
+
+/** JSON.parse per line, one array of records per chunk. */
+function jsNdjsonBatch() {
+  const decoder = new StringDecoder('utf8');
+  let tail = '';
+  return new Transform({
+    readableObjectMode: true,
+    transform(chunk, _enc, cb) {
+      const parts = (tail + decoder.write(chunk)).split('\n');
+      tail = parts.pop();
+      const out = [];
+      try {
+        for (const l of parts) if (l.trim()) out.push(JSON.parse(l));
+      } catch (e) {
+        return cb(e);
+      }
+      cb(null, out);
+    },
+    flush(cb) {
+      tail += decoder.end();
+      try {
+        cb(null, tail.trim() ? [JSON.parse(tail)] : undefined);
+      } catch (e) {
+        cb(e);
+      }
+    },
+  });
+}
+
+/** JSON.parse per line. */
+function jsNdjson() {
+  const decoder = new StringDecoder('utf8');
+  let tail = '';
+  return new Transform({
+    readableObjectMode: true,
+    transform(chunk, _enc, cb) {
+      const parts = (tail + decoder.write(chunk)).split('\n');
+      tail = parts.pop();
+      try {
+        for (const l of parts) if (l.trim()) this.push(JSON.parse(l));
+      } catch (e) {
+        return cb(e);
+      }
+      cb();
+    },
+    flush(cb) {
+      tail += decoder.end();
+      try {
+        if (tail.trim()) this.push(JSON.parse(tail));
+      } catch (e) {
+        return cb(e);
+      }
+      cb();
+    },
+  });
+}
+
+const CASES = {
+  uppercase: { file: 'text', objects: false, js: jsUppercase, ferro: (t) => t.uppercase(), jsName: "seed's toUpperCase Transform" },
+  grep: { file: 'text', objects: false, js: jsGrep, ferro: (t) => t.grep(GREP), jsName: 'split + RegExp filter' },
+  'chain-grep-uppercase': {
+    file: 'text',
+    objects: false,
+    js: jsGrepUpper,
+    ferro: (t) => t.chain(t.grep(GREP), t.uppercase()),
+    jsName: 'chain(grep(), uppercase()) vs split + RegExp filter + toUpperCase',
+  },
+  lines: { file: 'text', objects: true, js: jsLines, ferro: (t) => t.lines(), jsName: 'split, one push per line' },
+  'lines-batch': {
+    file: 'text',
+    objects: true,
+    js: jsLinesBatch,
+    ferro: (t) => t.lines({ batch: true }),
+    jsName: 'split, one array of lines per chunk',
+  },
+  ndjson: { file: 'ndjson', objects: true, js: jsNdjson, ferro: (t) => t.ndjson(), jsName: 'split + JSON.parse per line' },
+  'ndjson-batch': {
+    file: 'ndjson',
+    objects: true,
+    js: jsNdjsonBatch,
+    ferro: (t) => t.ndjson({ batch: true }),
+    jsName: 'split + JSON.parse per line, one array per chunk',
+  },
+  gzip: {
+    file: 'text',
+    objects: false,
+    js: () => zlib.createGzip({ level: 6 }),
+    ferro: (t) => t.gzip({ level: 6 }),
+    jsName: 'zlib.createGzip level 6',
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Child: one measurement.
+
+async function child([name, impl, input, output, chunk]) {
+  const { transforms } = require('..');
+  const c = CASES[name];
+  const transform = impl === 'js' ? c.js() : c.ferro(transforms);
+  const hash = crypto.createHash('sha256');
+  let records = 0;
+  let check = 0;
+  const sink = c.objects
+    ? new Writable({
+        objectMode: true,
+        highWaterMark: 1024,
+        write(v, _e, cb) {
+          const count = (x) => {
+            records++;
+            check += typeof x === 'string' ? x.length : x.n;
+          };
+          if (Array.isArray(v)) v.forEach(count);
+          else count(v);
+          cb();
+        },
+      })
+    : fs.createWriteStream(output);
+  const rss0 = process.memoryUsage.rss();
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const t0 = process.hrtime.bigint();
+  await pipeline(fs.createReadStream(input, { highWaterMark: Number(chunk) }), transform, sink);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  delay.disable();
+  const maxRss = process.resourceUsage().maxRSS * 1024;
+  let digest = `${records}:${check}`;
+  let outBytes = 0;
+  if (!c.objects) {
+    outBytes = fs.statSync(output).size;
+    if (name !== 'gzip') {
+      for await (const b of fs.createReadStream(output, { highWaterMark: 1 << 20 })) hash.update(b);
+      digest = hash.digest('hex');
+    }
+  }
+  const result = {
+    seconds,
+    loopP99: delay.percentile(99) / 1e6,
+    loopMax: delay.max / 1e6,
+    rssGrowth: maxRss - rss0,
+    outBytes,
+    digest,
+  };
+  process.stdout.write(JSON.stringify(result));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent: files, rounds, table.
+
+function generate(kind, file, size) {
+  // A few MiB of distinct lines, repeated to `size` (deflate's 32 KiB window sees no repetition).
+  let seed = 42;
+  const rnd = (n) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'request', 'user', 'session', 'cache', 'disk', 'queue', 'naïve', 'café', 'über'];
+  const levels = ['INFO', 'INFO', 'INFO', 'DEBUG', 'WARN', 'ERROR'];
+  const lines = [];
+  let bytes = 0;
+  for (let i = 0; bytes < 4 * 1024 * 1024; i++) {
+    let line;
+    if (kind === 'text') {
+      const msg = Array.from({ length: 6 + rnd(8) }, () => words[rnd(words.length)]).join(' ');
+      const tail = rnd(20) === 0 ? ' timeout after 30s' : '';
+      line = `2026-11-27T04:${String(rnd(60)).padStart(2, '0')}:00.${rnd(1000)}Z ${levels[rnd(levels.length)]} [worker-${rnd(16)}] ${msg}${tail} id=${i}`;
+    } else {
+      line = JSON.stringify({ n: i, ts: 1764216000000 + i, level: levels[rnd(levels.length)], user: { id: rnd(1e6), name: words[rnd(words.length)] }, tags: [words[rnd(13)], words[rnd(13)]], ok: rnd(2) === 0, latency: rnd(10000) / 10 });
+    }
+    lines.push(line);
+    bytes += line.length + 1;
+  }
+  const block = Buffer.from(lines.join('\n') + '\n');
+  const fd = fs.openSync(file, 'w');
+  for (let written = 0; written < size; written += block.length) {
+    fs.writeSync(fd, block, 0, Math.min(block.length, size - written));
+  }
+  fs.closeSync(fd);
+  // End on a complete line.
+  const s = fs.statSync(file).size;
+  const fdr = fs.openSync(file, 'r+');
+  const tail = Buffer.alloc(Math.min(4096, s));
+  fs.readSync(fdr, tail, 0, tail.length, s - tail.length);
+  fs.ftruncateSync(fdr, s - tail.length + tail.lastIndexOf(10) + 1);
+  fs.closeSync(fdr);
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (n, d = 0) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+
+function main() {
+  const args = process.argv.slice(2);
+  const opt = (name, dflt) => {
+    const i = args.indexOf(`--${name}`);
+    return i === -1 ? dflt : args[i + 1];
+  };
+  const quick = args.includes('--quick');
+  const size = parseSize(opt('size', quick ? '64m' : '256m'));
+  const rounds = Number(opt('rounds', quick ? 2 : 3));
+  const chunk = parseSize(opt('chunk', '1m'));
+  const only = opt('only', Object.keys(CASES).join(',')).split(',');
+  const base = opt('dir', fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir());
+  const dir = fs.mkdtempSync(path.join(base, 'ferrocast-bench-'));
+  const files = { text: path.join(dir, 'input.log'), ndjson: path.join(dir, 'input.ndjson') };
+  const output = path.join(dir, 'output');
+  const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
+  process.on('exit', cleanup);
+  process.on('SIGINT', () => process.exit(130));
+
+  const needed = new Set(only.map((n) => CASES[n].file));
+  for (const kind of needed) generate(kind, files[kind], size);
+  const sizes = Object.fromEntries([...needed].map((k) => [k, fs.statSync(files[k]).size]));
+  console.log(
+    `transform benchmark: ${Object.entries(sizes).map(([k, s]) => `${k} ${fmt(s / 2 ** 20)} MiB`).join(', ')}; ` +
+      `read chunks ${fmt(chunk / 1024)} KiB; files in ${base}; ${rounds} rounds; node ${process.version}; ${os.cpus().length} cores`,
+  );
+
+  const results = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const name of only) {
+      const order = r % 2 === 0 ? ['js', 'ferro'] : ['ferro', 'js'];
+      for (const impl of order) {
+        const res = spawnSync(
+          process.execPath,
+          [__filename, '--child', name, impl, files[CASES[name].file], `${output}-${impl}`, String(chunk)],
+          { encoding: 'utf8', maxBuffer: 1 << 20 },
+        );
+        if (res.status !== 0) throw new Error(`${name}/${impl} failed: ${res.stderr}`);
+        const m = JSON.parse(res.stdout);
+        m.mbps = sizes[CASES[name].file] / 1e6 / m.seconds;
+        ((results[name] ??= {})[impl] ??= []).push(m);
+      }
+      const [js, ferro] = [results[name].js.at(-1), results[name].ferro.at(-1)];
+      if (r === 0 && name !== 'gzip' && js.digest !== ferro.digest) {
+        throw new Error(`${name}: ferrocast and JS outputs differ (${ferro.digest} vs ${js.digest})`);
+      }
+      process.stderr.write(`round ${r + 1} ${name}: js ${fmt(js.mbps)} MB/s, ferrocast ${fmt(ferro.mbps)} MB/s\n`);
+    }
+  }
+
+  console.log('\n| transform | peer | JS MB/s | ferrocast MB/s | ratio | loop p99 JS / ferrocast (ms) | peak RSS growth JS / ferrocast (MiB) |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const name of only) {
+    const { js, ferro } = results[name];
+    const med = (xs, k) => median(xs.map((x) => x[k]));
+    const ratio = med(ferro, 'mbps') / med(js, 'mbps');
+    let extra = '';
+    if (name === 'gzip') extra = ` (sizes: zlib ${fmt(med(js, 'outBytes') / 2 ** 20, 1)} MiB, ferrocast ${fmt(med(ferro, 'outBytes') / 2 ** 20, 1)} MiB)`;
+    console.log(
+      `| ${name} | ${CASES[name].jsName}${extra} | ${fmt(med(js, 'mbps'))} | ${fmt(med(ferro, 'mbps'))} | ${fmt(ratio, 2)}x | ` +
+        `${fmt(med(js, 'loopP99'), 1)} / ${fmt(med(ferro, 'loopP99'), 1)} | ${fmt(med(js, 'rssGrowth') / 2 ** 20, 1)} / ${fmt(med(ferro, 'rssGrowth') / 2 ** 20, 1)} |`,
+    );
+  }
+}
+
+if (process.argv[2] === '--child') {
+  child(process.argv.slice(3)).catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+} else {
+  main();
+}

@@ -1,0 +1,137 @@
+//! Output memory that JS gives back for reuse.
+//!
+//! Each call returns its output as an external Buffer over a Rust `Vec`. Freeing that memory when
+//! V8 collects the Buffer and allocating fresh memory for the next chunk costs a page fault per
+//! 4 KiB on every chunk (the allocator hands back untouched pages), which is more time than the
+//! transform itself. So the Buffer's finalizer returns its `Vec` here instead, and the next call
+//! takes it back: the pages stay mapped and warm. The pool is bounded in count and bytes; memory
+//! beyond that is freed as usual.
+
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::Mutex;
+
+use napi::bindgen_prelude::{ToNapiValue, TypeName};
+use napi::{sys, Result, ValueType};
+
+/// Vectors kept for reuse at most.
+const MAX_KEPT: usize = 32;
+/// Bytes kept for reuse at most: 32 MiB.
+const MAX_KEPT_BYTES: usize = 32 * 1024 * 1024;
+/// Vectors smaller than this are not worth keeping.
+const MIN_KEPT: usize = 64 * 1024;
+
+struct Kept {
+    vecs: Vec<Vec<u8>>,
+    bytes: usize,
+}
+
+static POOL: Mutex<Kept> = Mutex::new(Kept {
+    vecs: Vec::new(),
+    bytes: 0,
+});
+
+/// An empty vector with room for at least `capacity` bytes, reused when one is kept.
+pub fn take(capacity: usize) -> Vec<u8> {
+    if capacity >= MIN_KEPT / 2 {
+        let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = pool.vecs.iter().rposition(|v| v.capacity() >= capacity) {
+            let v = pool.vecs.swap_remove(i);
+            pool.bytes -= v.capacity();
+            return v;
+        }
+    }
+    Vec::with_capacity(capacity)
+}
+
+/// Keeps `v` for reuse if there is room, else frees it.
+pub fn give(mut v: Vec<u8>) {
+    if v.capacity() < MIN_KEPT {
+        return;
+    }
+    v.clear();
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if pool.vecs.len() < MAX_KEPT && pool.bytes + v.capacity() <= MAX_KEPT_BYTES {
+        pool.bytes += v.capacity();
+        pool.vecs.push(v);
+    }
+}
+
+/// A Buffer for JS whose memory comes back to the pool when V8 collects it.
+pub struct PooledBuffer(pub Vec<u8>);
+
+unsafe extern "C" fn release(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the Box made in `to_napi_value`, handed back once by Node.
+    let v = unsafe { Box::from_raw(hint.cast::<Vec<u8>>()) };
+    give(*v);
+}
+
+impl TypeName for PooledBuffer {
+    fn type_name() -> &'static str {
+        "Buffer"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for PooledBuffer {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        let mut result = ptr::null_mut();
+        let mut v = Box::new(val.0);
+        let (data, len) = (v.as_mut_ptr(), v.len());
+        if len > 0 {
+            let hint = Box::into_raw(v);
+            // SAFETY: `data` stays valid until `release` runs: the Vec is owned by `hint`.
+            let status = unsafe {
+                sys::napi_create_external_buffer(
+                    env,
+                    len,
+                    data.cast(),
+                    Some(release),
+                    hint.cast(),
+                    &mut result,
+                )
+            };
+            if status == sys::Status::napi_ok {
+                return Ok(result);
+            }
+            // External buffers not allowed (some embedders): copy instead.
+            v = unsafe { Box::from_raw(hint) };
+        }
+        let mut copy_data = ptr::null_mut();
+        let status = unsafe {
+            sys::napi_create_buffer_copy(env, len, v.as_ptr().cast(), &mut copy_data, &mut result)
+        };
+        give(*v);
+        if status != sys::Status::napi_ok {
+            return Err(napi::Error::new(
+                napi::Status::GenericFailure,
+                "cannot create a Buffer for the transform's output",
+            ));
+        }
+        Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reuses_what_it_was_given_within_bounds() {
+        let v = take(1 << 20);
+        let ptr = v.as_ptr();
+        give(v);
+        let again = take(1 << 19);
+        assert_eq!(again.as_ptr(), ptr);
+        assert!(again.is_empty());
+        give(vec![0u8; 16]);
+        for _ in 0..MAX_KEPT + 8 {
+            give(Vec::with_capacity(2 << 20));
+        }
+        let pool = POOL.lock().unwrap();
+        assert!(pool.vecs.len() <= MAX_KEPT && pool.bytes <= MAX_KEPT_BYTES);
+    }
+}
