@@ -836,4 +836,6 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeBenchSource = nativeBinding.NativeBenchSource
+module.exports.NativeWsConnection = nativeBinding.NativeWsConnection
+module.exports.NativeWsHub = nativeBinding.NativeWsHub
 module.exports.runtimeInfo = nativeBinding.runtimeInfo

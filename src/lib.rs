@@ -8,3 +8,4 @@ pub mod bench_source;
 pub mod bridge;
 pub mod error;
 pub mod runtime;
+pub mod ws;

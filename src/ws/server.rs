@@ -1,0 +1,426 @@
+//! The hub: a registry of connections keyed by `u32` id, the one bridge that carries all their
+//! inbound events to JS, adoption of upgraded sockets, and the JS-facing classes
+//! `NativeWsHub` (one per `WebSocketServer`, one shared by clients) and `NativeWsConnection`
+//! (one per `WebSocket`).
+
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use super::broadcast::{fan_out, Topics};
+use super::config::ConnOptions;
+use super::connection::{Conn, ReadHalf, WriteHalf};
+use super::frame::{self, OP_BINARY, OP_CONT, OP_PING, OP_PONG, OP_TEXT};
+use crate::bridge::{BatchArgs, Bridge, BridgeOptions, Columns, Overflow};
+
+/// Totals a hub keeps.
+#[derive(Default)]
+pub struct HubStats {
+    /// Connections adopted.
+    pub opened: AtomicU64,
+    /// Data messages received.
+    pub messages_in: AtomicU64,
+    /// Bytes read from sockets.
+    pub bytes_in: AtomicU64,
+    /// Data messages queued (a broadcast counts once per connection).
+    pub messages_out: AtomicU64,
+    /// Bytes written to sockets.
+    pub bytes_out: AtomicU64,
+    /// Messages skipped by the `drop` backpressure policy.
+    pub dropped: AtomicU64,
+}
+
+/// State shared by a hub and its connections.
+pub struct HubCore {
+    pub(crate) bridge: Bridge,
+    conns: Mutex<HashMap<u32, Arc<Conn>>>,
+    next_id: AtomicU32,
+    pub(crate) topics: Topics,
+    pub(crate) stats: HubStats,
+}
+
+impl HubCore {
+    /// Forgets a finished connection.
+    pub(crate) fn remove(&self, conn: &Conn) {
+        self.conns.lock().unwrap().remove(&conn.id);
+        self.topics.remove_all(conn);
+    }
+
+    fn register(self: &Arc<Self>, options: Option<ConnOptions>) -> Arc<Conn> {
+        let config = options.unwrap_or_default().into_config();
+        let mut conns = self.conns.lock().unwrap();
+        let mut id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        while conns.contains_key(&id) {
+            id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        }
+        let conn = Conn::new(self.clone(), id, config);
+        conns.insert(id, conn.clone());
+        self.stats.opened.fetch_add(1, Ordering::Relaxed);
+        conn
+    }
+}
+
+fn io_error(what: &str, e: io::Error) -> Error {
+    Error::new(Status::GenericFailure, format!("{what}: {e}"))
+}
+
+/// Duplicates `fd` (close-on-exec) and wraps the duplicate in a tokio socket of the right kind.
+fn adopt_fd(fd: i32) -> Result<(ReadHalf, WriteHalf)> {
+    // SAFETY: fcntl with F_DUPFD_CLOEXEC only reads `fd`; a bad fd gives -1.
+    let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if dup < 0 {
+        return Err(io_error(
+            "cannot duplicate the socket",
+            io::Error::last_os_error(),
+        ));
+    }
+    // SAFETY: `dup` is a fresh descriptor that nothing else owns.
+    let owned = unsafe { OwnedFd::from_raw_fd(dup) };
+    // SAFETY: a zeroed sockaddr_storage is a valid out-buffer for getsockname.
+    let mut addr: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `addr` and `len` describe a writable buffer of the right size.
+    let rc = unsafe {
+        libc::getsockname(
+            dup,
+            (&mut addr as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io_error("not a socket", io::Error::last_os_error()));
+    }
+    let _guard = crate::runtime::handle().enter();
+    if addr.ss_family as i32 == libc::AF_UNIX {
+        let s = std::os::unix::net::UnixStream::from(owned);
+        s.set_nonblocking(true)
+            .map_err(|e| io_error("cannot adopt the socket", e))?;
+        let s = tokio::net::UnixStream::from_std(s)
+            .map_err(|e| io_error("cannot adopt the socket", e))?;
+        let (r, w) = s.into_split();
+        Ok((ReadHalf::Unix(r), WriteHalf::Unix(w)))
+    } else {
+        let s = std::net::TcpStream::from(owned);
+        s.set_nonblocking(true)
+            .map_err(|e| io_error("cannot adopt the socket", e))?;
+        let _ = s.set_nodelay(true);
+        let s = tokio::net::TcpStream::from_std(s)
+            .map_err(|e| io_error("cannot adopt the socket", e))?;
+        let (r, w) = s.into_split();
+        Ok((ReadHalf::Tcp(r), WriteHalf::Tcp(w)))
+    }
+}
+
+/// Counters of a hub, as JS sees them.
+#[napi(object)]
+pub struct WsHubStats {
+    /// Connections open now.
+    pub connections: u32,
+    /// Connections adopted since the hub was made.
+    pub opened: f64,
+    /// Data messages received.
+    pub messages_in: f64,
+    /// Bytes read.
+    pub bytes_in: f64,
+    /// Data messages queued for sending (a broadcast counts once per connection).
+    pub messages_out: f64,
+    /// Bytes written.
+    pub bytes_out: f64,
+    /// Messages skipped by the `'drop'` backpressure policy.
+    pub dropped: f64,
+}
+
+/// A registry of WebSocket connections sharing one bridge to JS. The callback receives batches
+/// as described in `lib/bridge.js`; each record's tag is a connection id and its number a
+/// record kind (see `connection::record`).
+#[napi]
+pub struct NativeWsHub {
+    core: Arc<HubCore>,
+}
+
+#[napi]
+impl NativeWsHub {
+    /// Makes a hub delivering to `callback`. The hub does not keep Node alive until `setRef(true)`.
+    /// Inbound records are never dropped: when JS falls behind, readers wait (TCP backpressure).
+    #[napi(constructor)]
+    pub fn new(
+        env: Env,
+        #[napi(ts_arg_type = "(...args: any[]) => void")] callback: Function<BatchArgs, ()>,
+        options: Option<BridgeOptions>,
+    ) -> Result<Self> {
+        let mut config = options.unwrap_or_default().into_config(Columns {
+            tag: true,
+            number: true,
+            bytes: true,
+        });
+        config.overflow = Overflow::Wait;
+        let bridge = Bridge::new(&env, callback, config)?;
+        bridge.set_keep_alive(&env, false)?;
+        Ok(NativeWsHub {
+            core: Arc::new(HubCore {
+                bridge,
+                conns: Mutex::new(HashMap::new()),
+                next_id: AtomicU32::new(1),
+                topics: Topics::default(),
+                stats: HubStats::default(),
+            }),
+        })
+    }
+
+    /// Whether the hub keeps Node's event loop alive (JS turns it on while connections exist).
+    #[napi]
+    pub fn set_ref(&self, env: Env, on: bool) -> Result<()> {
+        self.core.bridge.set_keep_alive(&env, on)
+    }
+
+    /// Adopts an upgraded socket by file descriptor: the descriptor is duplicated, so JS may
+    /// destroy its own socket afterwards (closing one of two descriptors sends no FIN).
+    /// `head` holds bytes already read past the handshake; `preamble` is written first (the
+    /// server's 101 response).
+    #[napi]
+    pub fn adopt_fd(
+        &self,
+        fd: i32,
+        head: BufferSlice,
+        preamble: BufferSlice,
+        options: Option<ConnOptions>,
+    ) -> Result<NativeWsConnection> {
+        let (r, w) = adopt_fd(fd)?;
+        let conn = self.core.register(options);
+        conn.enqueue_raw(Bytes::copy_from_slice(&preamble));
+        conn.start(Some(r), w, head.to_vec());
+        Ok(NativeWsConnection { conn })
+    }
+
+    /// Adopts a socket that has no file descriptor: JS feeds inbound bytes with `feed()` and
+    /// writes the `OUT` records it receives.
+    #[napi]
+    pub fn adopt_stream(
+        &self,
+        head: BufferSlice,
+        preamble: BufferSlice,
+        options: Option<ConnOptions>,
+    ) -> NativeWsConnection {
+        let conn = self.core.register(options);
+        conn.enqueue_raw(Bytes::copy_from_slice(&preamble));
+        conn.start(None, WriteHalf::Js, head.to_vec());
+        NativeWsConnection { conn }
+    }
+
+    /// Sends one data frame to every open connection except the ids in `except`, in order with
+    /// the other sends on each. The frame is built once. Returns how many connections took it.
+    #[napi]
+    pub fn broadcast(&self, data: BufferSlice, binary: bool, except: Option<Vec<u32>>) -> u32 {
+        let frame = server_frame(&data, binary);
+        let conns = self.core.conns.lock().unwrap();
+        fan_out(conns.values(), &frame, except.as_deref().unwrap_or(&[])) as u32
+    }
+
+    /// Sends one data frame to the subscribers of `topic` except the ids in `except`.
+    #[napi]
+    pub fn publish(
+        &self,
+        topic: String,
+        data: BufferSlice,
+        binary: bool,
+        except: Option<Vec<u32>>,
+    ) -> u32 {
+        let frame = server_frame(&data, binary);
+        self.core
+            .topics
+            .publish(&topic, &frame, except.as_deref().unwrap_or(&[])) as u32
+    }
+
+    /// Connections subscribed to `topic`.
+    #[napi]
+    pub fn num_subscribers(&self, topic: String) -> u32 {
+        self.core.topics.count(&topic) as u32
+    }
+
+    /// Connections open now.
+    #[napi(getter)]
+    pub fn size(&self) -> u32 {
+        self.core.conns.lock().unwrap().len() as u32
+    }
+
+    /// The hub's counters.
+    #[napi]
+    pub fn stats(&self) -> WsHubStats {
+        let s = &self.core.stats;
+        let l = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
+        WsHubStats {
+            connections: self.size(),
+            opened: l(&s.opened),
+            messages_in: l(&s.messages_in),
+            bytes_in: l(&s.bytes_in),
+            messages_out: l(&s.messages_out),
+            bytes_out: l(&s.bytes_out),
+            dropped: l(&s.dropped),
+        }
+    }
+
+    /// Closes the bridge (after a final batch). Connections still open are terminated.
+    #[napi]
+    pub fn close(&self) {
+        let conns: Vec<Arc<Conn>> = self.core.conns.lock().unwrap().values().cloned().collect();
+        for c in conns {
+            c.terminate();
+        }
+        self.core.bridge.close();
+    }
+}
+
+fn server_frame(data: &[u8], binary: bool) -> Bytes {
+    let op = if binary { OP_BINARY } else { OP_TEXT };
+    Bytes::from(frame::encode(op, true, &[data], None))
+}
+
+fn data_opcode(opcode: u32) -> u8 {
+    match opcode {
+        0 => OP_CONT,
+        1 => OP_TEXT,
+        _ => OP_BINARY,
+    }
+}
+
+/// One connection, as its `WebSocket` sees it.
+#[napi]
+pub struct NativeWsConnection {
+    conn: Arc<Conn>,
+}
+
+#[napi]
+impl NativeWsConnection {
+    /// The connection's id (the tag of its bridge records).
+    #[napi(getter)]
+    pub fn id(&self) -> u32 {
+        self.conn.id
+    }
+
+    /// Queues a data frame with `data` as payload (`opcode` 0 continuation, 1 text, 2 binary).
+    /// `mask` overrides the role's default; `notify` asks for a `SENT` record once written.
+    /// Returns 0 when queued, 1 when the connection is closing, 2 when the backpressure policy
+    /// dropped it.
+    #[napi]
+    pub fn send_buffer(
+        &self,
+        data: BufferSlice,
+        opcode: u32,
+        fin: bool,
+        mask: Option<bool>,
+        notify: bool,
+    ) -> u32 {
+        let frame = self.conn.frame(data_opcode(opcode), fin, &[&data], mask);
+        self.conn.enqueue(frame, true, notify)
+    }
+
+    /// `send_buffer` for a string (sent as its UTF-8 bytes).
+    #[napi]
+    pub fn send_string(
+        &self,
+        data: String,
+        opcode: u32,
+        fin: bool,
+        mask: Option<bool>,
+        notify: bool,
+    ) -> u32 {
+        let frame = self
+            .conn
+            .frame(data_opcode(opcode), fin, &[data.as_bytes()], mask);
+        self.conn.enqueue(frame, true, notify)
+    }
+
+    /// Queues a ping (`pong` false) or pong with `data` (at most 125 bytes; JS checks).
+    #[napi]
+    pub fn control(&self, pong: bool, data: BufferSlice, mask: Option<bool>, notify: bool) -> u32 {
+        let op = if pong { OP_PONG } else { OP_PING };
+        let frame = self.conn.frame(op, true, &[&data], mask);
+        self.conn.enqueue(frame, false, notify)
+    }
+
+    /// Starts the closing handshake with `code` (none when absent) and `reason`.
+    #[napi]
+    pub fn close(&self, code: Option<u32>, reason: Option<BufferSlice>) {
+        let reason: &[u8] = reason.as_deref().unwrap_or(&[]);
+        self.conn.close(code.map(|c| c as u16), reason);
+    }
+
+    /// Destroys the connection now.
+    #[napi]
+    pub fn terminate(&self) {
+        self.conn.terminate();
+    }
+
+    /// Stops reading from the socket.
+    #[napi]
+    pub fn pause(&self) {
+        self.conn.pause();
+    }
+
+    /// Reads again.
+    #[napi]
+    pub fn resume(&self) {
+        self.conn.resume();
+    }
+
+    /// Bytes queued and not yet written.
+    #[napi(getter)]
+    pub fn buffered_amount(&self) -> f64 {
+        self.conn.buffered_amount() as f64
+    }
+
+    /// Messages skipped by the `'drop'` backpressure policy.
+    #[napi(getter)]
+    pub fn dropped(&self) -> f64 {
+        self.conn.dropped() as f64
+    }
+
+    /// Subscribes to `topic`; false if already subscribed or closed.
+    #[napi]
+    pub fn subscribe(&self, topic: String) -> bool {
+        self.conn.hub.topics.subscribe(&self.conn, &topic)
+    }
+
+    /// Unsubscribes from `topic`; false if not subscribed.
+    #[napi]
+    pub fn unsubscribe(&self, topic: String) -> bool {
+        self.conn.hub.topics.unsubscribe(&self.conn, &topic)
+    }
+
+    /// Whether the connection is subscribed to `topic`.
+    #[napi]
+    pub fn is_subscribed(&self, topic: String) -> bool {
+        Topics::is_subscribed(&self.conn, &topic)
+    }
+
+    /// The topics the connection is subscribed to.
+    #[napi]
+    pub fn topics(&self) -> Vec<String> {
+        self.conn
+            .topics
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|t| t.to_string())
+            .collect()
+    }
+
+    /// Feeds bytes read by a JS transport (sockets without a file descriptor).
+    #[napi]
+    pub fn feed(&self, data: BufferSlice) {
+        let mut owned = data.to_vec();
+        self.conn.on_input(&mut owned);
+    }
+
+    /// The JS transport's readable side ended.
+    #[napi]
+    pub fn end_input(&self) {
+        self.conn.input_ended();
+    }
+}
