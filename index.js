@@ -9,8 +9,12 @@
 
 const EventEmitter = require('./events');
 const binding = require('./binding');
+const WebSocket = require('./ws');
 
 module.exports = {
   EventEmitter,
   runtimeInfo: binding.runtimeInfo,
+  WebSocket,
+  WebSocketServer: WebSocket.WebSocketServer,
+  createWebSocketStream: WebSocket.createWebSocketStream,
 };

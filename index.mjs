@@ -3,3 +3,4 @@ import ferrocast from './index.js';
 
 export default ferrocast;
 export const { EventEmitter, runtimeInfo } = ferrocast;
+export const { WebSocket, WebSocketServer, createWebSocketStream } = ferrocast;

@@ -19,7 +19,7 @@ const WebSocket = require('./websocket');
 const { WsHub } = require('./ws-hub');
 const { validateNumber, validateOneOf } = require('./validate');
 
-const { GUID, CLOSE_TIMEOUT } = WebSocket;
+const { GUID, CLOSE_TIMEOUT } = WebSocket.internals;
 const keyRegex = /^[+/0-9A-Za-z]{22}==$/;
 const kWebSocket = Symbol('ferrocast.ws.socket');
 const RUNNING = 0;
@@ -267,13 +267,14 @@ class WebSocketServer extends EventEmitter {
    * @private
    */
   completeUpgrade(extensions, key, protocols, req, socket, head, cb) {
-    // The client has already sent a FIN.
-    if (!socket.readable || !socket.writable) return socket.destroy();
+    // Checked first: an adopted socket is already destroyed on the Node side.
     if (socket[kWebSocket]) {
       throw new Error(
         'server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration',
       );
     }
+    // The client has already sent a FIN.
+    if (!socket.readable || !socket.writable) return socket.destroy();
     if (this._state > RUNNING) return abortHandshake(socket, 503);
 
     const digest = createHash('sha1').update(key + GUID).digest('base64');
@@ -421,4 +422,3 @@ function abortHandshakeOrEmitwsClientError(server, req, socket, code, message, h
 }
 
 module.exports = WebSocketServer;
-module.exports.WebSocketServer = WebSocketServer;

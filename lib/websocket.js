@@ -174,7 +174,7 @@ class WebSocket extends EventEmitter {
       server: this._isServer,
       maxPayload: options.maxPayload,
       maxFragments: options.maxFragments,
-      skipUTF8Validation: !!options.skipUTF8Validation,
+      skipUtf8Validation: !!options.skipUTF8Validation,
       autoPong: this._autoPong,
       closeTimeout: this._closeTimeout,
       maxBackpressure: options.maxBackpressure,
@@ -875,8 +875,7 @@ function initAsClient(websocket, address, protocols, options) {
 }
 
 module.exports = WebSocket;
-module.exports.WebSocket = WebSocket;
-module.exports.isValidStatusCode = isValidStatusCode;
-module.exports.GUID = GUID;
-module.exports.CLOSE_TIMEOUT = CLOSE_TIMEOUT;
-module.exports.kStatusCode = kStatusCode;
+// Shared with websocket-server.js; not part of the public module shape.
+Object.defineProperty(WebSocket, 'internals', {
+  value: { isValidStatusCode, GUID, CLOSE_TIMEOUT, kStatusCode },
+});
