@@ -255,6 +255,76 @@ describe('WebSocketServer fan-out', function () {
     });
   });
 
+  describe('messageBatch', function () {
+    it("delivers data messages as 'messages' arrays, in order, in few calls", async function () {
+      wss = await listen({ messageBatch: { maxSize: 64, maxDelay: 5 } });
+      const [a, b] = await connect(wss, 2);
+      let perSocket = 0;
+      a.server.on('message', () => perSocket++);
+      const seen = { a: [], b: [] };
+      let calls = 0;
+      const done = new Promise((resolve) =>
+        wss.on('messages', (batch) => {
+          calls++;
+          assert.ok(batch.length <= 64);
+          for (const { ws, data, isBinary } of batch) {
+            (ws === a.server ? seen.a : seen.b).push(isBinary ? `bin:${data}` : data.toString());
+          }
+          if (seen.a.length + seen.b.length === 1000) resolve();
+        }),
+      );
+      for (let i = 0; i < 500; i++) {
+        a.client.send(`a${i}`);
+        b.client.send(Buffer.from(`b${i}`));
+      }
+      await done;
+      assert.deepStrictEqual(seen.a, Array.from({ length: 500 }, (_, i) => `a${i}`));
+      assert.deepStrictEqual(seen.b, Array.from({ length: 500 }, (_, i) => `bin:b${i}`));
+      assert.ok(calls < 1000 / 4, `${calls} calls`);
+      assert.strictEqual(perSocket, 0);
+      a.client.close();
+      b.client.close();
+    });
+
+    it('validates its options', function () {
+      assert.throws(() => new WebSocketServer({ noServer: true, messageBatch: { maxSize: 0 } }), {
+        code: 'ERR_OUT_OF_RANGE',
+      });
+      assert.throws(() => new WebSocketServer({ noServer: true, messageBatch: 5 }), {
+        code: 'ERR_INVALID_ARG_TYPE',
+      });
+    });
+  });
+
+  describe('#shutdown', function () {
+    it('flushes what is queued, closes every client with 1001 and resolves', async function () {
+      wss = await listen();
+      const pairs = await connect(wss, 3);
+      const results = pairs.map(({ client }) => {
+        let n = 0;
+        client.on('message', () => n++);
+        return new Promise((resolve) => client.on('close', (code, reason) => resolve([n, code, reason.toString()])));
+      });
+      for (let i = 0; i < 200; i++) wss.broadcast(Buffer.alloc(1024, i));
+      await wss.shutdown({ reason: 'maintenance' });
+      for (const r of await Promise.all(results)) assert.deepStrictEqual(r, [200, 1001, 'maintenance']);
+      assert.strictEqual(wss.clients.size, 0);
+      await wss.shutdown();
+    });
+
+    it('terminates clients that do not finish the handshake within timeout', async function () {
+      wss = await listen();
+      const conn = once(wss, 'connection');
+      const raw = await rawClient(wss.address().port);
+      raw.socket.pause();
+      const [ws] = await conn;
+      const code = new Promise((resolve) => ws.on('close', resolve));
+      await wss.shutdown({ timeout: 100 });
+      assert.strictEqual(await code, 1006);
+      raw.socket.destroy();
+    });
+  });
+
   describe('#stats', function () {
     it('counts connections, messages and bytes, with rates from the second call', async function () {
       wss = await listen();

@@ -17,7 +17,7 @@ const { createHash } = require('node:crypto');
 const EventEmitter = require('../events');
 const WebSocket = require('./websocket');
 const { WsHub } = require('./ws-hub');
-const { validateNumber, validateOneOf } = require('./validate');
+const { validateNumber, validateObject, validateOneOf } = require('./validate');
 
 const { GUID, CLOSE_TIMEOUT } = WebSocket.internals;
 const keyRegex = /^[+/0-9A-Za-z]{22}==$/;
@@ -102,6 +102,21 @@ class WebSocketServer extends EventEmitter {
     validateNumber(options.maxBackpressure, 'options.maxBackpressure', { min: 0 });
     validateOneOf(options.backpressure, 'options.backpressure', ['buffer', 'drop', 'close']);
     validateNumber(options.idleTimeout, 'options.idleTimeout', { min: 0 });
+    let batch = null;
+    if (options.messageBatch !== undefined && options.messageBatch !== null && options.messageBatch !== false) {
+      const mb = options.messageBatch === true ? {} : validateObject(options.messageBatch, 'options.messageBatch');
+      batch = { maxSize: 1024, maxDelay: 1 };
+      if (mb.maxSize !== undefined) {
+        batch.maxSize = validateNumber(mb.maxSize, 'options.messageBatch.maxSize', {
+          min: 1,
+          max: 2 ** 31 - 1,
+          integer: true,
+        });
+      }
+      if (mb.maxDelay !== undefined) {
+        batch.maxDelay = validateNumber(mb.maxDelay, 'options.messageBatch.maxDelay', { min: 0, max: 2 ** 31 - 1 });
+      }
+    }
 
     if (options.port != null) {
       this._server = http.createServer((req, res) => {
@@ -137,8 +152,9 @@ class WebSocketServer extends EventEmitter {
     }
     this.options = options;
     this._state = RUNNING;
-    this._hub = new WsHub();
+    this._hub = new WsHub(batch && { maxBatch: batch.maxSize, maxDelay: batch.maxDelay });
     this._hub.onEmpty = () => this._maybeEmitClose();
+    if (batch) this._hub.batchTo(this, batch.maxSize);
     this._serverClosed = false;
   }
 
@@ -187,6 +203,37 @@ class WebSocketServer extends EventEmitter {
     if (open !== 0) return;
     this._closeScheduled = true;
     process.nextTick(emitClose, this);
+  }
+
+  /**
+   * Closes gracefully: stops accepting, sends every client a close frame after what is queued
+   * for it, and terminates those still open after `timeout` ms. Resolves once every connection
+   * is closed and the server is closed.
+   * @param {{ code?: number, reason?: string, timeout?: number }} [options] code 1001, reason '',
+   *   timeout 5000 by default
+   * @returns {Promise<void>}
+   */
+  shutdown(options = {}) {
+    validateObject(options, 'options');
+    const { code = 1001, reason = '', timeout = 5000 } = options;
+    if (!WebSocket.internals.isValidStatusCode(code)) {
+      throw new TypeError('First argument must be a valid error code number');
+    }
+    validateNumber(timeout, 'options.timeout', { min: 0, max: 2 ** 31 - 1 });
+    if (this._state === CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      const open = [...this._hub.connections.values()];
+      const timer = setTimeout(() => {
+        for (const ws of this._hub.connections.values()) ws.terminate();
+      }, timeout);
+      this.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      for (const ws of open) {
+        if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
+      }
+    });
   }
 
   /** Whether this server handles `req` (the `path` option). */

@@ -52,11 +52,32 @@ function takeBuffered(socket) {
 }
 
 class WsHub {
-  constructor() {
+  /** @param {{ maxBatch?: number, maxDelay?: number }} [bridgeOptions] */
+  constructor(bridgeOptions) {
     /** @type {Map<number, import('./websocket').WebSocket>} */
     this.connections = new Map();
     this.onEmpty = null;
-    this.native = new NativeWsHub(this._onBatch.bind(this));
+    this._batchTarget = null;
+    this._batchSize = 0;
+    this._batch = null;
+    this.native = new NativeWsHub(this._onBatch.bind(this), bridgeOptions || undefined);
+  }
+
+  /**
+   * Delivers data messages as 'messages' events on `target` (arrays of at most `maxSize`
+   * `{ ws, data, isBinary }`), instead of one 'message' event per message on each socket.
+   */
+  batchTo(target, maxSize) {
+    this._batchTarget = target;
+    this._batchSize = maxSize;
+    this._batch = [];
+  }
+
+  _flushMessages() {
+    const batch = this._batch;
+    if (batch.length === 0) return;
+    this._batch = [];
+    this._batchTarget.emit('messages', batch);
   }
 
   /**
@@ -104,7 +125,15 @@ class WsHub {
           }
         }
         try {
-          ws._onRecord(kind, extra, bytes, start, end);
+          if (this._batch !== null && kind <= RECORD.BINARY && !ws._paused) {
+            const isBinary = kind === RECORD.BINARY;
+            const data = bytes.subarray(start, end);
+            this._batch.push({ ws, data: isBinary ? ws._binary(data) : data, isBinary });
+            if (this._batch.length >= this._batchSize) this._flushMessages();
+          } else {
+            if (this._batch !== null && kind <= RECORD.CLOSED) this._flushMessages();
+            ws._onRecord(kind, extra, bytes, start, end);
+          }
         } catch (err) {
           // A listener threw: let it surface like an exception from a socket event in `ws`,
           // after the rest of the batch has been dispatched.
@@ -114,6 +143,15 @@ class WsHub {
         }
       }
       start = end;
+    }
+    if (this._batch !== null) {
+      try {
+        this._flushMessages();
+      } catch (err) {
+        process.nextTick(() => {
+          throw err;
+        });
+      }
     }
   }
 }

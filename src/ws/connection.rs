@@ -432,6 +432,7 @@ impl Conn {
         if let Err(e) = result {
             self.on_protocol_error(e);
         }
+        self.hub.bridge.flush_if_idle();
     }
 
     fn on_protocol_error(&self, e: ProtocolError) {
@@ -496,6 +497,7 @@ impl Conn {
         self.buffered.store(0, Ordering::Release);
         self.hub.remove(self);
         self.push(record::CLOSED, 0, &[]);
+        self.hub.bridge.flush_if_idle();
     }
 
     /// Starts the reader and writer tasks. `head` holds bytes already read from the socket.
@@ -625,6 +627,7 @@ impl Conn {
                         self.push(record::OUT, 0, &c.bytes);
                         n += c.bytes.len();
                     }
+                    self.hub.bridge.flush_if_idle();
                     Ok(n)
                 }
                 _ => {
@@ -696,6 +699,9 @@ impl Conn {
                 self.push(record::DROPPED, more, &[]);
             }
             self.push(record::DRAIN, 0, &[]);
+        }
+        if callbacks > 0 {
+            self.hub.bridge.flush_if_idle();
         }
     }
 }
