@@ -181,6 +181,9 @@ class WebSocket extends EventEmitter {
       backpressure: options.backpressure,
       idleTimeout: options.idleTimeout,
     });
+    // The Node socket (destroyed on the Node side when adopted by descriptor); code that
+    // reads `ws._socket.remoteAddress` still gets the cached address.
+    this._socket = socket;
     this._readyState = WebSocket.OPEN;
     this.emit('open');
   }

@@ -103,7 +103,7 @@ pub fn fan_out<'a>(
         if except.contains(&c.id) || !c.is_open() {
             continue;
         }
-        if c.enqueue(frame.clone(), true, false) == QUEUED {
+        if c.enqueue(frame.clone(), true, false, false) == QUEUED {
             n += 1;
         }
     }

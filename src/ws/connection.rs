@@ -138,6 +138,21 @@ pub enum WriteHalf {
     Js,
 }
 
+/// The outbound queue and whether the writer holds bytes taken from it.
+#[derive(Default)]
+struct Outbound {
+    queue: VecDeque<Chunk>,
+    busy: bool,
+}
+
+/// A socket half kept open until the connection finishes, so a direct write never meets a
+/// closed (or reused) descriptor.
+#[allow(dead_code)]
+enum Parked {
+    Read(ReadHalf),
+    Write(WriteHalf),
+}
+
 struct Chunk {
     bytes: Bytes,
     /// JS waits for a callback when this chunk is written.
@@ -153,7 +168,10 @@ pub struct Conn {
     pub(crate) hub: Arc<HubCore>,
     config: ConnConfig,
     flags: AtomicU32,
-    out: Mutex<VecDeque<Chunk>>,
+    out: Mutex<Outbound>,
+    /// The socket's descriptor for direct writes from the sending thread, or -1.
+    fd: i32,
+    parked: Mutex<Vec<Parked>>,
     buffered: AtomicU64,
     writer_wake: Notify,
     reader_wake: Notify,
@@ -171,7 +189,7 @@ pub struct Conn {
 
 impl Conn {
     /// A connection with no tasks yet.
-    pub(crate) fn new(hub: Arc<HubCore>, id: u32, config: ConnConfig) -> Arc<Self> {
+    pub(crate) fn new(hub: Arc<HubCore>, id: u32, config: ConnConfig, fd: i32) -> Arc<Self> {
         let seed = {
             let mut s = [0u8; 8];
             // SAFETY: getrandom writes at most `s.len()` bytes into `s`.
@@ -192,7 +210,9 @@ impl Conn {
             decoder: Mutex::new(Decoder::new(config.decoder())),
             config,
             flags: AtomicU32::new(0),
-            out: Mutex::new(VecDeque::new()),
+            out: Mutex::new(Outbound::default()),
+            fd,
+            parked: Mutex::new(Vec::new()),
             buffered: AtomicU64::new(0),
             writer_wake: Notify::new(),
             reader_wake: Notify::new(),
@@ -260,9 +280,11 @@ impl Conn {
     }
 
     /// Queues a frame. Data frames are refused once a close frame was sent, and are subject to
-    /// the backpressure policy; control frames are not. Returns [`QUEUED`], [`NOT_OPEN`] or
-    /// [`DROPPED`].
-    pub fn enqueue(&self, bytes: Bytes, data: bool, notify: bool) -> u32 {
+    /// the backpressure policy; control frames are not. With `direct`, a frame that finds the
+    /// queue empty is written at once from the calling thread (one non-blocking `send`, as `ws`
+    /// does), and only what the kernel did not take is queued; fan-out passes false so the
+    /// runtime does its writes. Returns [`QUEUED`], [`NOT_OPEN`] or [`DROPPED`].
+    pub fn enqueue(&self, bytes: Bytes, data: bool, notify: bool, direct: bool) -> u32 {
         let flags = self.flags.load(Ordering::Acquire);
         if flags & (TERMINATED | FINISHED) != 0 || (data && flags & CLOSE_SENT != 0) {
             return NOT_OPEN;
@@ -292,15 +314,49 @@ impl Conn {
             }
             self.hub.stats.messages_out.fetch_add(1, Ordering::Relaxed);
         }
-        self.push_chunk(bytes, notify, true);
+        self.push_chunk(bytes, notify, true, direct);
         QUEUED
     }
 
-    fn push_chunk(&self, bytes: Bytes, notify: bool, counted: bool) {
-        let len = bytes.len() as u64;
+    fn push_chunk(&self, mut bytes: Bytes, notify: bool, counted: bool, direct: bool) {
         {
-            let mut q = self.out.lock().unwrap();
-            q.push_back(Chunk {
+            let mut o = self.out.lock().unwrap();
+            if direct
+                && self.fd >= 0
+                && !o.busy
+                && o.queue.is_empty()
+                && !self.is(TERMINATED | FINISHED | END)
+            {
+                // SAFETY: the descriptor stays open while `out` is locked and FINISHED is
+                // unset (finish() closes it under this lock); the buffer is valid for its length.
+                let n = unsafe {
+                    libc::send(
+                        self.fd,
+                        bytes.as_ptr().cast(),
+                        bytes.len(),
+                        libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+                    )
+                };
+                if n > 0 {
+                    let n = n as usize;
+                    self.hub
+                        .stats
+                        .bytes_out
+                        .fetch_add(n as u64, Ordering::Relaxed);
+                    if n == bytes.len() {
+                        drop(o);
+                        if notify {
+                            self.push(record::SENT, 1, &[]);
+                            self.hub.bridge.flush_if_idle();
+                        }
+                        return;
+                    }
+                    bytes.advance(n);
+                }
+                // EAGAIN or an error: the writer queues it and meets the error itself.
+            }
+            let len = bytes.len() as u64;
+            o.queue.push_back(Chunk {
                 bytes,
                 notify,
                 counted,
@@ -315,7 +371,7 @@ impl Conn {
     /// Queues the bytes of the handshake response (not counted in `bufferedAmount`).
     pub(crate) fn enqueue_raw(&self, bytes: Bytes) {
         if !bytes.is_empty() {
-            self.push_chunk(bytes, false, false);
+            self.push_chunk(bytes, false, false, false);
         }
     }
 
@@ -331,7 +387,7 @@ impl Conn {
                 None => self.frame(frame::OP_CLOSE, true, &[], None),
                 Some(c) => self.frame(frame::OP_CLOSE, true, &[&c.to_be_bytes(), reason], None),
             };
-            self.push_chunk(frame, false, false);
+            self.push_chunk(frame, false, false, true);
             *self.close_deadline.lock().unwrap() = Some(Instant::now() + self.config.close_timeout);
             self.reader_wake.notify_one();
         }
@@ -418,7 +474,7 @@ impl Conn {
         };
         for p in pongs {
             if !self.is(CLOSE_SENT) {
-                self.enqueue(p, false, false);
+                self.enqueue(p, false, false, false);
             }
         }
         if let Some((code, reason)) = close {
@@ -467,7 +523,7 @@ impl Conn {
                     self.set(PING_OUT);
                     self.last_inbound.store(now_ms(), Ordering::Relaxed);
                     let ping = self.frame(frame::OP_PING, true, &[], None);
-                    self.enqueue(ping, false, false);
+                    self.enqueue(ping, false, false, false);
                 }
             }
         }
@@ -492,8 +548,13 @@ impl Conn {
     }
 
     fn finish(&self) {
-        self.set(FINISHED | TERMINATED);
-        self.out.lock().unwrap().clear();
+        {
+            let mut o = self.out.lock().unwrap();
+            self.set(FINISHED | TERMINATED);
+            o.queue.clear();
+            // Closes the descriptor, under the lock direct writes take.
+            self.parked.lock().unwrap().clear();
+        }
         self.buffered.store(0, Ordering::Release);
         self.hub.remove(self);
         self.push(record::CLOSED, 0, &[]);
@@ -504,7 +565,9 @@ impl Conn {
     pub(crate) fn start(self: &Arc<Self>, read: Option<ReadHalf>, write: WriteHalf, head: Vec<u8>) {
         let c = self.clone();
         crate::runtime::spawn(async move {
-            c.write_loop(write).await;
+            let mut write = write;
+            c.write_loop(&mut write).await;
+            c.parked.lock().unwrap().push(Parked::Write(write));
             c.set(WRITER_DONE);
             c.reader_wake.notify_one();
             c.task_done();
@@ -516,12 +579,15 @@ impl Conn {
                 c.on_input(&mut head);
             }
             drop(head);
-            c.read_loop(read).await;
+            c.read_loop(&read).await;
+            if let Some(r) = read {
+                c.parked.lock().unwrap().push(Parked::Read(r));
+            }
             c.task_done();
         });
     }
 
-    async fn read_loop(&self, read: Option<ReadHalf>) {
+    async fn read_loop(&self, read: &Option<ReadHalf>) {
         loop {
             if self.is(TERMINATED) {
                 return;
@@ -542,7 +608,7 @@ impl Conn {
                 }
             };
             let readable = async {
-                match &read {
+                match read {
                     Some(r) if reading => r.readable().await,
                     _ => std::future::pending().await,
                 }
@@ -553,7 +619,7 @@ impl Conn {
                         self.terminate();
                         return;
                     }
-                    let Some(r) = &read else { continue };
+                    let Some(r) = read else { continue };
                     let outcome = SCRATCH.with(|s| {
                         let mut s = s.borrow_mut();
                         match r.try_read(&mut s[..]) {
@@ -593,18 +659,20 @@ impl Conn {
         self.end();
     }
 
-    async fn write_loop(&self, mut w: WriteHalf) {
+    async fn write_loop(&self, w: &mut WriteHalf) {
         let mut local: VecDeque<Chunk> = VecDeque::new();
         loop {
             if self.is(TERMINATED) {
                 break;
             }
             if local.is_empty() {
-                std::mem::swap(&mut *self.out.lock().unwrap(), &mut local);
+                let mut o = self.out.lock().unwrap();
+                std::mem::swap(&mut o.queue, &mut local);
+                o.busy = !local.is_empty();
             }
             if local.is_empty() {
                 if self.is(END) {
-                    match &mut w {
+                    match w {
                         WriteHalf::Tcp(t) => {
                             let _ = t.shutdown().await;
                         }
@@ -620,7 +688,7 @@ impl Conn {
                 self.writer_wake.notified().await;
                 continue;
             }
-            let written = match &mut w {
+            let written = match w {
                 WriteHalf::Js => {
                     let mut n = 0;
                     for c in local.iter() {
@@ -637,7 +705,7 @@ impl Conn {
                         .map(|c| IoSlice::new(&c.bytes))
                         .collect();
                     let write = async {
-                        match &mut w {
+                        match w {
                             WriteHalf::Tcp(t) => t.write_vectored(&iov).await,
                             WriteHalf::Unix(u) => u.write_vectored(&iov).await,
                             WriteHalf::Js => unreachable!(),
@@ -657,7 +725,7 @@ impl Conn {
                 }
             }
         }
-        if let WriteHalf::Js = w {
+        if let WriteHalf::Js = *w {
             if self.is(TERMINATED) {
                 self.push(record::DESTROY, 0, &[]);
             }

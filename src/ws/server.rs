@@ -52,14 +52,14 @@ impl HubCore {
         self.topics.remove_all(conn);
     }
 
-    fn register(self: &Arc<Self>, options: Option<ConnOptions>) -> Arc<Conn> {
+    fn register(self: &Arc<Self>, options: Option<ConnOptions>, fd: i32) -> Arc<Conn> {
         let config = options.unwrap_or_default().into_config();
         let mut conns = self.conns.lock().unwrap();
         let mut id = self.next_id.fetch_add(1, Ordering::Relaxed);
         while conns.contains_key(&id) {
             id = self.next_id.fetch_add(1, Ordering::Relaxed);
         }
-        let conn = Conn::new(self.clone(), id, config);
+        let conn = Conn::new(self.clone(), id, config, fd);
         conns.insert(id, conn.clone());
         self.stats.opened.fetch_add(1, Ordering::Relaxed);
         conn
@@ -71,7 +71,8 @@ fn io_error(what: &str, e: io::Error) -> Error {
 }
 
 /// Duplicates `fd` (close-on-exec) and wraps the duplicate in a tokio socket of the right kind.
-fn adopt_fd(fd: i32) -> Result<(ReadHalf, WriteHalf)> {
+/// Returns the halves and the duplicate's descriptor number.
+fn adopt_fd(fd: i32) -> Result<(ReadHalf, WriteHalf, i32)> {
     // SAFETY: fcntl with F_DUPFD_CLOEXEC only reads `fd`; a bad fd gives -1.
     let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
     if dup < 0 {
@@ -104,7 +105,7 @@ fn adopt_fd(fd: i32) -> Result<(ReadHalf, WriteHalf)> {
         let s = tokio::net::UnixStream::from_std(s)
             .map_err(|e| io_error("cannot adopt the socket", e))?;
         let (r, w) = s.into_split();
-        Ok((ReadHalf::Unix(r), WriteHalf::Unix(w)))
+        Ok((ReadHalf::Unix(r), WriteHalf::Unix(w), dup))
     } else {
         let s = std::net::TcpStream::from(owned);
         s.set_nonblocking(true)
@@ -113,7 +114,7 @@ fn adopt_fd(fd: i32) -> Result<(ReadHalf, WriteHalf)> {
         let s = tokio::net::TcpStream::from_std(s)
             .map_err(|e| io_error("cannot adopt the socket", e))?;
         let (r, w) = s.into_split();
-        Ok((ReadHalf::Tcp(r), WriteHalf::Tcp(w)))
+        Ok((ReadHalf::Tcp(r), WriteHalf::Tcp(w), dup))
     }
 }
 
@@ -191,8 +192,8 @@ impl NativeWsHub {
         preamble: BufferSlice,
         options: Option<ConnOptions>,
     ) -> Result<NativeWsConnection> {
-        let (r, w) = adopt_fd(fd)?;
-        let conn = self.core.register(options);
+        let (r, w, raw) = adopt_fd(fd)?;
+        let conn = self.core.register(options, raw);
         conn.enqueue_raw(Bytes::copy_from_slice(&preamble));
         conn.start(Some(r), w, head.to_vec());
         Ok(NativeWsConnection { conn })
@@ -207,7 +208,7 @@ impl NativeWsHub {
         preamble: BufferSlice,
         options: Option<ConnOptions>,
     ) -> NativeWsConnection {
-        let conn = self.core.register(options);
+        let conn = self.core.register(options, -1);
         conn.enqueue_raw(Bytes::copy_from_slice(&preamble));
         conn.start(None, WriteHalf::Js, head.to_vec());
         NativeWsConnection { conn }
@@ -317,7 +318,7 @@ impl NativeWsConnection {
         notify: bool,
     ) -> u32 {
         let frame = self.conn.frame(data_opcode(opcode), fin, &[&data], mask);
-        self.conn.enqueue(frame, true, notify)
+        self.conn.enqueue(frame, true, notify, true)
     }
 
     /// `send_buffer` for a string (sent as its UTF-8 bytes).
@@ -333,7 +334,7 @@ impl NativeWsConnection {
         let frame = self
             .conn
             .frame(data_opcode(opcode), fin, &[data.as_bytes()], mask);
-        self.conn.enqueue(frame, true, notify)
+        self.conn.enqueue(frame, true, notify, true)
     }
 
     /// Queues a ping (`pong` false) or pong with `data` (at most 125 bytes; JS checks).
@@ -341,7 +342,7 @@ impl NativeWsConnection {
     pub fn control(&self, pong: bool, data: BufferSlice, mask: Option<bool>, notify: bool) -> u32 {
         let op = if pong { OP_PONG } else { OP_PING };
         let frame = self.conn.frame(op, true, &[&data], mask);
-        self.conn.enqueue(frame, false, notify)
+        self.conn.enqueue(frame, false, notify, true)
     }
 
     /// Starts the closing handshake with `code` (none when absent) and `reason`.
