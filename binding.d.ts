@@ -80,6 +80,12 @@ export declare class NativeWsHub {
    * Inbound records are never dropped: when JS falls behind, readers wait (TCP backpressure).
    */
   constructor(callback: (...args: any[]) => void, options?: BridgeOptions | undefined | null)
+  /**
+   * While corked, sends on this hub's connections are queued and written by the runtime
+   * (one vectored write per socket) rather than written from the JS thread one by one. JS
+   * corks while it dispatches a batch of several records.
+   */
+  cork(on: boolean): void
   /** Whether the hub keeps Node's event loop alive (JS turns it on while connections exist). */
   setRef(on: boolean): void
   /**

@@ -343,6 +343,34 @@ describe('WebSocket (client)', function () {
         await closed(ws);
       });
 
+      it('with allowSynchronousEvents false, emits one message per tick', async function () {
+        const ws = new WebSocket(url(wss), { allowSynchronousEvents: false });
+        await once(ws, 'open');
+        const server = await serverSide;
+        // Each listener call marks the tick; a call that finds the mark set ran in the same tick.
+        let marked = false;
+        const sameTick = [];
+        const got = new Promise((resolve) =>
+          ws.on('message', (d) => {
+            sameTick.push([d.toString(), marked]);
+            marked = true;
+            setImmediate(() => (marked = false));
+            if (sameTick.length === 3) resolve();
+          }),
+        );
+        server.send('a');
+        server.send('b');
+        server.send('c');
+        await got;
+        assert.deepStrictEqual(sameTick, [
+          ['a', false],
+          ['b', false],
+          ['c', false],
+        ]);
+        ws.close();
+        await closed(ws);
+      });
+
       it('emits upgrade before open, and reports bufferedAmount', async function () {
         const ws = new WebSocket(url(wss));
         const events = [];

@@ -54,6 +54,34 @@ describe('WebSocketServer', function () {
     });
   });
 
+  describe('entry points', function () {
+    it("ESM: import WebSocket, { WebSocketServer } from 'ferrocast/ws'", async function () {
+      const { runNode } = require('./helpers');
+      const r = await runNode(
+        `
+        import WebSocket, { WebSocketServer, createWebSocketStream, WebSocket as Named } from 'ferrocast/ws';
+        import { WebSocketServer as FromIndex } from 'ferrocast';
+        const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' }, () => {
+          const ws = new WebSocket('ws://127.0.0.1:' + wss.address().port);
+          ws.on('message', (d) => {
+            console.log(JSON.stringify({
+              d: d.toString(),
+              same: Named === WebSocket && FromIndex === WebSocketServer,
+              stream: typeof createWebSocketStream,
+            }));
+            ws.close();
+            wss.close();
+          });
+        });
+        wss.on('connection', (c) => c.send('esm'));
+      `,
+        { args: ['--input-type=module'] },
+      );
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.deepStrictEqual(JSON.parse(r.stdout), { d: 'esm', same: true, stream: 'function' });
+    });
+  });
+
   describe('#constructor', function () {
     const message = /^One and only one of the "port", "server", or "noServer" options must be specified$/;
 

@@ -109,6 +109,17 @@ class WsHub {
 
   _onBatch(tags, numbers, bytes, ends, _dropped, _last) {
     if (tags === null) return;
+    // With several records, replies are queued and written by the runtime (corked).
+    const corked = tags.length > 1;
+    if (corked) this.native.cork(true);
+    try {
+      this._dispatchBatch(tags, numbers, bytes, ends);
+    } finally {
+      if (corked) this.native.cork(false);
+    }
+  }
+
+  _dispatchBatch(tags, numbers, bytes, ends) {
     let start = 0;
     for (let i = 0; i < tags.length; i++) {
       const end = ends[i];

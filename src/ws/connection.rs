@@ -323,6 +323,7 @@ impl Conn {
             let mut o = self.out.lock().unwrap();
             if direct
                 && self.fd >= 0
+                && !self.hub.corked.load(Ordering::Acquire)
                 && !o.busy
                 && o.queue.is_empty()
                 && !self.is(TERMINATED | FINISHED | END)

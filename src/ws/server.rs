@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -43,6 +43,9 @@ pub struct HubCore {
     next_id: AtomicU32,
     pub(crate) topics: Topics,
     pub(crate) stats: HubStats,
+    /// JS is dispatching a batch of several records: sends are queued for the runtime to write
+    /// (corked) instead of written directly from the JS thread.
+    pub(crate) corked: AtomicBool,
 }
 
 impl HubCore {
@@ -170,8 +173,17 @@ impl NativeWsHub {
                 next_id: AtomicU32::new(1),
                 topics: Topics::default(),
                 stats: HubStats::default(),
+                corked: AtomicBool::new(false),
             }),
         })
+    }
+
+    /// While corked, sends on this hub's connections are queued and written by the runtime
+    /// (one vectored write per socket) rather than written from the JS thread one by one. JS
+    /// corks while it dispatches a batch of several records.
+    #[napi]
+    pub fn cork(&self, on: bool) {
+        self.core.corked.store(on, Ordering::Release);
     }
 
     /// Whether the hub keeps Node's event loop alive (JS turns it on while connections exist).
