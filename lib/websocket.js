@@ -181,9 +181,18 @@ class WebSocket extends EventEmitter {
       backpressure: options.backpressure,
       idleTimeout: options.idleTimeout,
     });
-    // The Node socket (destroyed on the Node side when adopted by descriptor); code that
-    // reads `ws._socket.remoteAddress` still gets the cached address.
-    this._socket = socket;
+    // Code that reads `ws._socket.remoteAddress` & co. keeps working. An adopted socket is
+    // destroyed on the Node side, so only its addresses are kept (not the whole object).
+    this._socket =
+      this._transport !== null
+        ? socket
+        : {
+            remoteAddress: socket.remoteAddress,
+            remotePort: socket.remotePort,
+            remoteFamily: socket.remoteFamily,
+            localAddress: socket.localAddress,
+            localPort: socket.localPort,
+          };
     this._readyState = WebSocket.OPEN;
     this.emit('open');
   }

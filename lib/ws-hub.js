@@ -86,17 +86,25 @@ class WsHub {
    */
   adopt(ws, socket, head, preamble, options) {
     const fd = adoptableFd(socket);
-    let native;
+    let native = null;
     if (fd >= 0) {
       // Cache the addresses so req.socket.remoteAddress & co. still answer after destroy().
       void socket.remoteAddress;
       void socket.localAddress;
       const rest = takeBuffered(socket);
       if (rest) head = head.length ? Buffer.concat([head, rest]) : rest;
-      native = this.native.adoptFd(fd, head, preamble, options);
-      socket.destroy();
-      ws._transport = null;
-    } else {
+      try {
+        native = this.native.adoptFd(fd, head, preamble, options);
+      } catch {
+        // Not adoptable after all (an unusual descriptor): keep the socket in Node and pump.
+        native = null;
+      }
+      if (native !== null) {
+        socket.destroy();
+        ws._transport = null;
+      }
+    }
+    if (native === null) {
       if (preamble.length) socket.write(preamble);
       native = this.native.adoptStream(EMPTY, EMPTY, options);
       ws._transport = socket;
