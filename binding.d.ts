@@ -81,11 +81,12 @@ export declare class NativeWsHub {
    */
   constructor(callback: (...args: any[]) => void, options?: BridgeOptions | undefined | null)
   /**
-   * While corked, sends on this hub's connections are queued and written by the runtime
-   * (one vectored write per socket) rather than written from the JS thread one by one. JS
-   * corks while it dispatches a batch of several records.
+   * JS calls `dispatch(true, cork)` before dispatching a batch and `dispatch(false, false)`
+   * after. Meanwhile new inbound records accumulate into one batch (handed over at the end),
+   * and with `cork` sends are queued and written by the runtime (one vectored write per
+   * socket) instead of written from the JS thread one by one.
    */
-  cork(on: boolean): void
+  dispatch(on: boolean, cork: boolean): void
   /** Whether the hub keeps Node's event loop alive (JS turns it on while connections exist). */
   setRef(on: boolean): void
   /**

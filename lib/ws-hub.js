@@ -117,13 +117,13 @@ class WsHub {
 
   _onBatch(tags, numbers, bytes, ends, _dropped, _last) {
     if (tags === null) return;
-    // With several records, replies are queued and written by the runtime (corked).
-    const corked = tags.length > 1;
-    if (corked) this.native.cork(true);
+    // Records arriving meanwhile wait for the end of this batch; with several records,
+    // replies are queued and written by the runtime (corked).
+    this.native.dispatch(true, tags.length > 1);
     try {
       this._dispatchBatch(tags, numbers, bytes, ends);
     } finally {
-      if (corked) this.native.cork(false);
+      this.native.dispatch(false, false);
     }
   }
 

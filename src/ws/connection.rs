@@ -348,7 +348,7 @@ impl Conn {
                         drop(o);
                         if notify {
                             self.push(record::SENT, 1, &[]);
-                            self.hub.bridge.flush_if_idle();
+                            self.hub.flush_records();
                         }
                         return;
                     }
@@ -489,7 +489,7 @@ impl Conn {
         if let Err(e) = result {
             self.on_protocol_error(e);
         }
-        self.hub.bridge.flush_if_idle();
+        self.hub.flush_records();
     }
 
     fn on_protocol_error(&self, e: ProtocolError) {
@@ -559,7 +559,7 @@ impl Conn {
         self.buffered.store(0, Ordering::Release);
         self.hub.remove(self);
         self.push(record::CLOSED, 0, &[]);
-        self.hub.bridge.flush_if_idle();
+        self.hub.flush_records();
     }
 
     /// Starts the reader and writer tasks. `head` holds bytes already read from the socket.
@@ -696,7 +696,7 @@ impl Conn {
                         self.push(record::OUT, 0, &c.bytes);
                         n += c.bytes.len();
                     }
-                    self.hub.bridge.flush_if_idle();
+                    self.hub.flush_records();
                     Ok(n)
                 }
                 _ => {
@@ -770,7 +770,7 @@ impl Conn {
             self.push(record::DRAIN, 0, &[]);
         }
         if callbacks > 0 {
-            self.hub.bridge.flush_if_idle();
+            self.hub.flush_records();
         }
     }
 }

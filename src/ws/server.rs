@@ -46,6 +46,17 @@ pub struct HubCore {
     /// JS is dispatching a batch of several records: sends are queued for the runtime to write
     /// (corked) instead of written directly from the JS thread.
     pub(crate) corked: AtomicBool,
+    /// JS is dispatching a batch: new records wait and go as one batch when it is done.
+    dispatching: AtomicBool,
+}
+
+impl HubCore {
+    /// Hands pending records to JS unless JS is dispatching (it flushes when it is done).
+    pub(crate) fn flush_records(&self) {
+        if !self.dispatching.load(Ordering::SeqCst) {
+            self.bridge.flush_if_idle();
+        }
+    }
 }
 
 impl HubCore {
@@ -174,16 +185,22 @@ impl NativeWsHub {
                 topics: Topics::default(),
                 stats: HubStats::default(),
                 corked: AtomicBool::new(false),
+                dispatching: AtomicBool::new(false),
             }),
         })
     }
 
-    /// While corked, sends on this hub's connections are queued and written by the runtime
-    /// (one vectored write per socket) rather than written from the JS thread one by one. JS
-    /// corks while it dispatches a batch of several records.
+    /// JS calls `dispatch(true, cork)` before dispatching a batch and `dispatch(false, false)`
+    /// after. Meanwhile new inbound records accumulate into one batch (handed over at the end),
+    /// and with `cork` sends are queued and written by the runtime (one vectored write per
+    /// socket) instead of written from the JS thread one by one.
     #[napi]
-    pub fn cork(&self, on: bool) {
-        self.core.corked.store(on, Ordering::Release);
+    pub fn dispatch(&self, on: bool, cork: bool) {
+        self.core.corked.store(cork, Ordering::Release);
+        self.core.dispatching.store(on, Ordering::SeqCst);
+        if !on {
+            self.core.bridge.flush_if_idle();
+        }
     }
 
     /// Whether the hub keeps Node's event loop alive (JS turns it on while connections exist).
