@@ -87,6 +87,8 @@ class WebSocket extends EventEmitter {
     this._held = [];
     this._fragmenting = false;
     this._blobQueue = null;
+    // Messages can be emitted straight from the hub's loop (see ws-hub.js).
+    this._direct = false;
     this._url = undefined;
     this._req = null;
 
@@ -110,6 +112,7 @@ class WebSocket extends EventEmitter {
     this._autoPong = options.autoPong !== false;
     this._allowSynchronousEvents = options.allowSynchronousEvents !== false;
     this._closeTimeout = options.closeTimeout;
+    this._updateDirect();
   }
 
   /** 'nodebuffer' (default), 'arraybuffer', 'fragments' or 'blob': how binary messages arrive. */
@@ -120,6 +123,16 @@ class WebSocket extends EventEmitter {
   set binaryType(type) {
     if (!BINARY_TYPES.includes(type)) return;
     this._binaryType = type;
+    this._updateDirect();
+  }
+
+  /** @private */
+  _updateDirect() {
+    this._direct =
+      !this._paused &&
+      this._held.length === 0 &&
+      this._allowSynchronousEvents &&
+      this._binaryType === 'nodebuffer';
   }
 
   /** Bytes queued by send() and not yet written to the socket. */
@@ -297,6 +310,7 @@ class WebSocket extends EventEmitter {
   /** Keeps a record for later: paused, or one event per tick. @private */
   _hold(kind, extra, data) {
     this._held.push(kind, extra, data);
+    this._direct = false;
     if (this._held.length === 3) this._scheduleHeld();
   }
 
@@ -320,6 +334,7 @@ class WebSocket extends EventEmitter {
       this._dispatch(kind, extra, data);
       if (oneAtATime) break;
     }
+    this._updateDirect();
     this._scheduleHeld();
   }
 
@@ -391,6 +406,7 @@ class WebSocket extends EventEmitter {
   pause() {
     if (this.readyState === WebSocket.CONNECTING || this.readyState === WebSocket.CLOSED) return;
     this._paused = true;
+    this._direct = false;
     this._native.pause();
   }
 
@@ -399,6 +415,7 @@ class WebSocket extends EventEmitter {
     if (this.readyState === WebSocket.CONNECTING || this.readyState === WebSocket.CLOSED) return;
     this._paused = false;
     this._native.resume();
+    this._updateDirect();
     this._scheduleHeld();
   }
 

@@ -128,30 +128,25 @@ class WsHub {
   }
 
   _dispatchBatch(tags, numbers, bytes, ends) {
+    const batching = this._batch !== null;
     let start = 0;
+    let lastTag = -1;
+    let ws;
     for (let i = 0; i < tags.length; i++) {
       const end = ends[i];
-      const ws = this.connections.get(tags[i]);
+      const tag = tags[i];
+      if (tag !== lastTag) {
+        ws = this.connections.get(tag);
+        lastTag = tag;
+      }
       if (ws !== undefined) {
         const n = numbers[i];
-        const kind = n % 16;
-        const extra = (n - kind) / 16;
-        if (kind === RECORD.CLOSED) {
-          this.connections.delete(tags[i]);
-          if (this.connections.size === 0) {
-            this.native.setRef(false);
-            if (this.onEmpty) this.onEmpty();
-          }
-        }
         try {
-          if (this._batch !== null && kind <= RECORD.BINARY && !ws._paused) {
-            const isBinary = kind === RECORD.BINARY;
-            const data = bytes.subarray(start, end);
-            this._batch.push({ ws, data: isBinary ? ws._binary(data) : data, isBinary });
-            if (this._batch.length >= this._batchSize) this._flushMessages();
+          // The common case first: a data message for a socket that emits as it goes.
+          if (n < 2 && !batching && ws._direct) {
+            ws.emit('message', bytes.subarray(start, end), n === 1);
           } else {
-            if (this._batch !== null && kind <= RECORD.CLOSED) this._flushMessages();
-            ws._onRecord(kind, extra, bytes, start, end);
+            this._record(ws, tag, n, bytes, start, end);
           }
         } catch (err) {
           // A listener threw: let it surface like an exception from a socket event in `ws`,
@@ -163,7 +158,7 @@ class WsHub {
       }
       start = end;
     }
-    if (this._batch !== null) {
+    if (batching) {
       try {
         this._flushMessages();
       } catch (err) {
@@ -173,6 +168,28 @@ class WsHub {
       }
     }
   }
+
+  _record(ws, tag, n, bytes, start, end) {
+    const kind = n % 16;
+    const extra = (n - kind) / 16;
+    if (kind === RECORD.CLOSED) {
+      this.connections.delete(tag);
+      if (this.connections.size === 0) {
+        this.native.setRef(false);
+        if (this.onEmpty) this.onEmpty();
+      }
+    }
+    if (this._batch !== null && kind <= RECORD.BINARY && !ws._paused) {
+      const isBinary = kind === RECORD.BINARY;
+      const data = bytes.subarray(start, end);
+      this._batch.push({ ws, data: isBinary ? ws._binary(data) : data, isBinary });
+      if (this._batch.length >= this._batchSize) this._flushMessages();
+    } else {
+      if (this._batch !== null && kind <= RECORD.CLOSED) this._flushMessages();
+      ws._onRecord(kind, extra, bytes, start, end);
+    }
+  }
+
 }
 
 /** Connects a Node stream that has no file descriptor to a native connection. */
