@@ -518,6 +518,49 @@ describe('WebSocket (client)', function () {
       await stop(wss);
     });
 
+    it('uses createConnection and agent like http.request does', async function () {
+      const wss = await wsServer();
+      let created = 0;
+      const ws = new WebSocket(url(wss), {
+        createConnection: (opts) => {
+          created++;
+          return net.connect(opts.port, opts.host);
+        },
+      });
+      await once(ws, 'open');
+      assert.strictEqual(created, 1);
+      ws.close();
+      await closed(ws);
+
+      const agent = new http.Agent();
+      let used = 0;
+      const original = agent.createConnection.bind(agent);
+      agent.createConnection = (...args) => {
+        used++;
+        return original(...args);
+      };
+      const ws2 = new WebSocket(url(wss), { agent });
+      await once(ws2, 'open');
+      assert.strictEqual(used, 1);
+      ws2.close();
+      await closed(ws2);
+      agent.destroy();
+      await stop(wss);
+    });
+
+    it('sends Sec-WebSocket-Origin with protocolVersion 8', async function () {
+      const wss = await wsServer();
+      const seen = new Promise((resolve) => wss.once('connection', (socket, req) => resolve(req.headers)));
+      const ws = new WebSocket(url(wss), { protocolVersion: 8, origin: 'https://old.example' });
+      const headers = await seen;
+      await once(ws, 'open');
+      assert.strictEqual(headers['sec-websocket-version'], '8');
+      assert.strictEqual(headers['sec-websocket-origin'], 'https://old.example');
+      ws.close();
+      await closed(ws);
+      await stop(wss);
+    });
+
     it('follows redirects with followRedirects and emits redirect', async function () {
       const wss = await wsServer();
       const server = http.createServer((req, res) => {
