@@ -515,6 +515,10 @@ impl Conn {
             self.terminate();
             return;
         }
+        // Once closing, only the close timer applies.
+        if self.is(CLOSE_SENT) {
+            return;
+        }
         if let Some(idle) = self.config.idle_timeout {
             let last = self.last_inbound.load(Ordering::Relaxed);
             if now_ms().saturating_sub(last) >= idle.as_millis() as u64 {
@@ -532,10 +536,14 @@ impl Conn {
 
     fn next_deadline(&self) -> Option<Instant> {
         let close = *self.close_deadline.lock().unwrap();
-        let idle = self.config.idle_timeout.map(|idle| {
-            let last = self.last_inbound.load(Ordering::Relaxed);
-            epoch() + Duration::from_millis(last) + idle
-        });
+        let idle = self
+            .config
+            .idle_timeout
+            .filter(|_| !self.is(CLOSE_SENT))
+            .map(|idle| {
+                let last = self.last_inbound.load(Ordering::Relaxed);
+                epoch() + Duration::from_millis(last) + idle
+            });
         match (close, idle) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
