@@ -25,7 +25,9 @@ use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use tokio::io::AsyncWriteExt;
-use tokio::net::{tcp, unix};
+use tokio::net::tcp;
+#[cfg(unix)]
+use tokio::net::unix;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -89,6 +91,12 @@ const EOF: u32 = 1 << 9;
 const WRITER_DONE: u32 = 1 << 10;
 
 const SCRATCH_SIZE: usize = 64 * 1024;
+
+/// `send` flag that avoids SIGPIPE where it exists (Node ignores SIGPIPE anyway).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const NO_SIGPIPE: libc::c_int = libc::MSG_NOSIGNAL;
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+const NO_SIGPIPE: libc::c_int = 0;
 const MAX_IOV: usize = 64;
 
 thread_local! {
@@ -109,6 +117,7 @@ pub enum ReadHalf {
     /// A TCP socket.
     Tcp(tcp::OwnedReadHalf),
     /// A Unix domain socket.
+    #[cfg(unix)]
     Unix(unix::OwnedReadHalf),
 }
 
@@ -116,6 +125,7 @@ impl ReadHalf {
     async fn readable(&self) -> io::Result<()> {
         match self {
             ReadHalf::Tcp(r) => r.readable().await,
+            #[cfg(unix)]
             ReadHalf::Unix(r) => r.readable().await,
         }
     }
@@ -123,6 +133,7 @@ impl ReadHalf {
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             ReadHalf::Tcp(r) => r.try_read(buf),
+            #[cfg(unix)]
             ReadHalf::Unix(r) => r.try_read(buf),
         }
     }
@@ -133,6 +144,7 @@ pub enum WriteHalf {
     /// A TCP socket.
     Tcp(tcp::OwnedWriteHalf),
     /// A Unix domain socket.
+    #[cfg(unix)]
     Unix(unix::OwnedWriteHalf),
     /// A Node stream: bytes go to JS as `OUT` records.
     Js,
@@ -191,18 +203,11 @@ impl Conn {
     /// A connection with no tasks yet.
     pub(crate) fn new(hub: Arc<HubCore>, id: u32, config: ConnConfig, fd: i32) -> Arc<Self> {
         let seed = {
-            let mut s = [0u8; 8];
-            // SAFETY: getrandom writes at most `s.len()` bytes into `s`.
-            let n = unsafe { libc::getrandom(s.as_mut_ptr().cast(), s.len(), 0) };
-            if n == 8 {
-                u64::from_ne_bytes(s) | 1
-            } else {
-                (std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos() as u64)
-                    ^ ((id as u64) << 32))
-                    | 1
-            }
+            use std::hash::{BuildHasher, Hasher};
+            // RandomState is seeded from the OS once per thread and stepped per instance.
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u32(id);
+            h.finish() | 1
         };
         Arc::new(Conn {
             id,
@@ -321,6 +326,7 @@ impl Conn {
     fn push_chunk(&self, mut bytes: Bytes, notify: bool, counted: bool, direct: bool) {
         {
             let mut o = self.out.lock().unwrap();
+            #[cfg(unix)]
             if direct
                 && self.fd >= 0
                 && !self.hub.corked.load(Ordering::Acquire)
@@ -335,7 +341,7 @@ impl Conn {
                         self.fd,
                         bytes.as_ptr().cast(),
                         bytes.len(),
-                        libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+                        libc::MSG_DONTWAIT | NO_SIGPIPE,
                     )
                 };
                 if n > 0 {
@@ -685,6 +691,7 @@ impl Conn {
                         WriteHalf::Tcp(t) => {
                             let _ = t.shutdown().await;
                         }
+                        #[cfg(unix)]
                         WriteHalf::Unix(u) => {
                             let _ = u.shutdown().await;
                         }
@@ -716,6 +723,7 @@ impl Conn {
                     let write = async {
                         match w {
                             WriteHalf::Tcp(t) => t.write_vectored(&iov).await,
+                            #[cfg(unix)]
                             WriteHalf::Unix(u) => u.write_vectored(&iov).await,
                             WriteHalf::Js => unreachable!(),
                         }

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -86,6 +87,7 @@ fn io_error(what: &str, e: io::Error) -> Error {
 
 /// Duplicates `fd` (close-on-exec) and wraps the duplicate in a tokio socket of the right kind.
 /// Returns the halves and the duplicate's descriptor number.
+#[cfg(unix)]
 fn adopt_fd(fd: i32) -> Result<(ReadHalf, WriteHalf, i32)> {
     // SAFETY: fcntl with F_DUPFD_CLOEXEC only reads `fd`; a bad fd gives -1.
     let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
@@ -130,6 +132,15 @@ fn adopt_fd(fd: i32) -> Result<(ReadHalf, WriteHalf, i32)> {
         let (r, w) = s.into_split();
         Ok((ReadHalf::Tcp(r), WriteHalf::Tcp(w), dup))
     }
+}
+
+/// Without Unix descriptors, sockets are never adopted: JS pumps them instead.
+#[cfg(not(unix))]
+fn adopt_fd(_fd: i32) -> Result<(ReadHalf, WriteHalf, i32)> {
+    Err(Error::new(
+        Status::GenericFailure,
+        "adopting a socket by descriptor needs a Unix platform",
+    ))
 }
 
 /// Counters of a hub, as JS sees them.
