@@ -102,8 +102,10 @@ export declare class NativeWsHub {
    */
   adoptStream(head: Buffer, preamble: Buffer, options?: ConnOptions | undefined | null): NativeWsConnection
   /**
-   * Sends one data frame to every open connection except the ids in `except`, in order with
-   * the other sends on each. The frame is built once. Returns how many connections took it.
+   * Sends one data frame to every connection except the ids in `except`, in order with the
+   * other sends on each. The frame is built once; the runtime queues it on each connection
+   * (O(1) on the calling thread). Returns how many connections it is addressed to (closing
+   * ones skip it).
    */
   broadcast(data: Buffer, binary: boolean, except?: Array<number> | undefined | null): number
   /** Sends one data frame to the subscribers of `topic` except the ids in `except`. */

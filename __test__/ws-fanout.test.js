@@ -112,8 +112,34 @@ describe('WebSocketServer fan-out', function () {
     it('skips clients that are closing', async function () {
       wss = await listen();
       const [a, b] = await connect(wss, 2);
+      const aGot = [];
+      a.client.on('message', (d) => aGot.push(d.toString()));
+      const aClosed = once(a.client, 'close');
+      a.server.send('before');
       a.server.close();
-      assert.strictEqual(wss.broadcast('x'), 1);
+      wss.broadcast('after');
+      assert.deepStrictEqual(await take(b.client, 1), ['after']);
+      await aClosed;
+      assert.deepStrictEqual(aGot, ['before']);
+      b.client.close();
+    });
+
+    it('keeps publish and subscribe in call order', async function () {
+      wss = await listen();
+      const [a, b] = await connect(wss, 2);
+      // b stays subscribed, so every publish below is pending while a (un)subscribes.
+      b.server.subscribe('t');
+      const got = take(a.client, 2);
+      const bGot = take(b.client, 3);
+      wss.publish('t', 'before subscribing');
+      a.server.subscribe('t');
+      wss.publish('t', 'subscribed');
+      a.server.unsubscribe('t');
+      wss.publish('t', 'after unsubscribing');
+      a.server.send('end');
+      assert.deepStrictEqual(await got, ['subscribed', 'end']);
+      assert.deepStrictEqual(await bGot, ['before subscribing', 'subscribed', 'after unsubscribing']);
+      a.client.close();
       b.client.close();
     });
   });

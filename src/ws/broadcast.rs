@@ -2,13 +2,21 @@
 //! to the same bytes), in the order of the calls relative to every other send on each socket.
 //! Topics map a name to the connections subscribed to it; a connection leaves every topic when
 //! it finishes.
+//!
+//! The JS thread's part of a broadcast is O(1): it appends the frame to the hub's fan-out log
+//! under the next sequence number and wakes the hub's fan-out task, which queues it on every
+//! connection. Order is kept because every connection records the last sequence number it has
+//! taken (`Conn::catch_up`): a send, close or (un)subscribe from JS first catches its own
+//! connection up, so its frame lands after every broadcast issued before it, and a publish only
+//! reaches the connections subscribed when it was issued. Log entries go once every connection
+//! has passed them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
-use super::connection::{Conn, QUEUED};
+use super::connection::Conn;
 
 /// The subscribers of one topic, by connection id.
 type Subscribers = HashMap<u32, Arc<Conn>>;
@@ -81,31 +89,23 @@ impl Topics {
         conn.topics.lock().unwrap().iter().any(|t| &**t == topic)
     }
 
-    /// Queues `frame` on every subscriber of `topic` except those in `except`. Returns how many
-    /// connections it was queued on.
-    pub fn publish(&self, topic: &str, frame: &Bytes, except: &[u32]) -> usize {
+    /// How many subscribers of `topic` are not in `except`.
+    pub fn count_except(&self, topic: &str, except: &[u32]) -> usize {
         let map = self.map.lock().unwrap();
-        let Some(subs) = map.get(topic) else {
-            return 0;
-        };
-        fan_out(subs.values(), frame, except)
+        map.get(topic).map_or(0, |subs| {
+            subs.len() - except.iter().filter(|id| subs.contains_key(id)).count()
+        })
     }
 }
 
-/// Queues `frame` on each open connection not in `except`; returns how many took it.
-pub fn fan_out<'a>(
-    conns: impl Iterator<Item = &'a Arc<Conn>>,
-    frame: &Bytes,
-    except: &[u32],
-) -> usize {
-    let mut n = 0;
-    for c in conns {
-        if except.contains(&c.id) || !c.is_open() {
-            continue;
-        }
-        if c.enqueue(frame.clone(), true, false, false) == QUEUED {
-            n += 1;
-        }
-    }
-    n
+/// One broadcast or publish, waiting in the hub's log until every connection has taken it.
+pub struct LogEntry {
+    /// The hub sequence number of this fan-out.
+    pub seq: u64,
+    /// The finished frame.
+    pub frame: Bytes,
+    /// Connection ids that skip it.
+    pub except: Vec<u32>,
+    /// For a publish, the topic; its subscribers at the time of the call get it.
+    pub topic: Option<Arc<str>>,
 }

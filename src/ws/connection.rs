@@ -165,6 +165,14 @@ enum Parked {
     Write(WriteHalf),
 }
 
+/// What [`Conn::admit_data`] decided.
+enum Admit {
+    Ok,
+    NotOpen,
+    Dropped,
+    Close,
+}
+
 struct Chunk {
     bytes: Bytes,
     /// JS waits for a callback when this chunk is written.
@@ -197,6 +205,8 @@ pub struct Conn {
     dropped_unreported: AtomicU64,
     /// Topics this connection is subscribed to (see `broadcast.rs`).
     pub(crate) topics: Mutex<Vec<Arc<str>>>,
+    /// The last fan-out frame (hub sequence number) queued or skipped for this connection.
+    seen: AtomicU64,
 }
 
 impl Conn {
@@ -209,7 +219,8 @@ impl Conn {
             h.write_u32(id);
             h.finish() | 1
         };
-        Arc::new(Conn {
+        let seen = hub.fanout_seq();
+        let conn = Arc::new(Conn {
             id,
             hub,
             decoder: Mutex::new(Decoder::new(config.decoder())),
@@ -229,7 +240,10 @@ impl Conn {
             dropped: AtomicU64::new(0),
             dropped_unreported: AtomicU64::new(0),
             topics: Mutex::new(Vec::new()),
-        })
+            seen: AtomicU64::new(0),
+        });
+        conn.seen.store(seen, Ordering::Release);
+        conn
     }
 
     fn is(&self, flag: u32) -> bool {
@@ -284,43 +298,114 @@ impl Conn {
         Bytes::from(frame::encode(opcode, fin, parts, key))
     }
 
+    /// Decides whether a data frame of `len` bytes may be queued: not once a close frame was
+    /// sent, and subject to the backpressure policy. Counts what it lets through or drops.
+    fn admit_data(&self, len: u64) -> Admit {
+        let flags = self.flags.load(Ordering::Acquire);
+        if flags & (TERMINATED | FINISHED | CLOSE_SENT) != 0 {
+            return Admit::NotOpen;
+        }
+        let after = self.buffered.load(Ordering::Acquire) + len;
+        if after > self.config.max_backpressure {
+            let first = self.set(DRAIN_WANTED) & DRAIN_WANTED == 0;
+            match self.config.policy {
+                BackpressurePolicy::Buffer => {}
+                BackpressurePolicy::Drop => {
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    self.hub.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                    if first {
+                        self.push(record::DROPPED, 1, &[]);
+                    } else {
+                        self.dropped_unreported.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return Admit::Dropped;
+                }
+                BackpressurePolicy::Close => return Admit::Close,
+            }
+        }
+        self.hub.stats.messages_out.fetch_add(1, Ordering::Relaxed);
+        Admit::Ok
+    }
+
     /// Queues a frame. Data frames are refused once a close frame was sent, and are subject to
     /// the backpressure policy; control frames are not. With `direct`, a frame that finds the
     /// queue empty is written at once from the calling thread (one non-blocking `send`, as `ws`
-    /// does), and only what the kernel did not take is queued; fan-out passes false so the
-    /// runtime does its writes. Returns [`QUEUED`], [`NOT_OPEN`] or [`DROPPED`].
+    /// does), and only what the kernel did not take is queued. Returns [`QUEUED`],
+    /// [`NOT_OPEN`] or [`DROPPED`].
     pub fn enqueue(&self, bytes: Bytes, data: bool, notify: bool, direct: bool) -> u32 {
-        let flags = self.flags.load(Ordering::Acquire);
-        if flags & (TERMINATED | FINISHED) != 0 || (data && flags & CLOSE_SENT != 0) {
-            return NOT_OPEN;
-        }
-        let len = bytes.len() as u64;
         if data {
-            let after = self.buffered.load(Ordering::Acquire) + len;
-            if after > self.config.max_backpressure {
-                let first = self.set(DRAIN_WANTED) & DRAIN_WANTED == 0;
-                match self.config.policy {
-                    BackpressurePolicy::Buffer => {}
-                    BackpressurePolicy::Drop => {
-                        self.dropped.fetch_add(1, Ordering::Relaxed);
-                        self.hub.stats.dropped.fetch_add(1, Ordering::Relaxed);
-                        if first {
-                            self.push(record::DROPPED, 1, &[]);
-                        } else {
-                            self.dropped_unreported.fetch_add(1, Ordering::Relaxed);
-                        }
-                        return DROPPED;
-                    }
-                    BackpressurePolicy::Close => {
-                        self.close(Some(1008), b"Backpressure limit exceeded");
-                        return DROPPED;
-                    }
+            match self.admit_data(bytes.len() as u64) {
+                Admit::Ok => {}
+                Admit::NotOpen => return NOT_OPEN,
+                Admit::Dropped => return DROPPED,
+                Admit::Close => {
+                    self.close(Some(1008), b"Backpressure limit exceeded");
+                    return DROPPED;
                 }
             }
-            self.hub.stats.messages_out.fetch_add(1, Ordering::Relaxed);
+        } else if self.is(TERMINATED | FINISHED) {
+            return NOT_OPEN;
         }
         self.push_chunk(bytes, notify, true, direct);
         QUEUED
+    }
+
+    /// Queues, in order, the fan-out frames (broadcasts and publishes) issued up to `upto` that
+    /// this connection has not taken yet. Senders call it first so their frame lands after
+    /// every earlier broadcast; the hub's fan-out task calls it for every connection.
+    pub(crate) fn catch_up(&self, upto: u64) {
+        if self.seen.load(Ordering::Acquire) >= upto {
+            return;
+        }
+        let mut close = false;
+        let mut queued = false;
+        {
+            let mut o = self.out.lock().unwrap();
+            let seen = self.seen.load(Ordering::Acquire);
+            if seen >= upto {
+                return;
+            }
+            let log = self.hub.log.lock().unwrap();
+            for e in log.iter() {
+                if e.seq <= seen || e.seq > upto || e.except.contains(&self.id) {
+                    continue;
+                }
+                if let Some(topic) = &e.topic {
+                    if !super::broadcast::Topics::is_subscribed(self, topic) {
+                        continue;
+                    }
+                }
+                match self.admit_data(e.frame.len() as u64) {
+                    Admit::Ok => {
+                        self.buffered
+                            .fetch_add(e.frame.len() as u64, Ordering::AcqRel);
+                        o.queue.push_back(Chunk {
+                            bytes: e.frame.clone(),
+                            notify: false,
+                            counted: true,
+                        });
+                        queued = true;
+                    }
+                    Admit::NotOpen | Admit::Dropped => {}
+                    Admit::Close => {
+                        close = true;
+                        break;
+                    }
+                }
+            }
+            self.seen.store(upto, Ordering::Release);
+        }
+        if close {
+            self.close(Some(1008), b"Backpressure limit exceeded");
+        }
+        if queued {
+            self.writer_wake.notify_one();
+        }
+    }
+
+    /// [`Conn::catch_up`] to the latest fan-out frame of the hub.
+    pub(crate) fn catch_up_to_hub(&self) {
+        self.catch_up(self.hub.fanout_seq());
     }
 
     fn push_chunk(&self, mut bytes: Bytes, notify: bool, counted: bool, direct: bool) {

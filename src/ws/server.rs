@@ -3,18 +3,18 @@
 //! `NativeWsHub` (one per `WebSocketServer`, one shared by clients) and `NativeWsConnection`
 //! (one per `WebSocket`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 #[cfg(unix)]
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use bytes::Bytes;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use super::broadcast::{fan_out, Topics};
+use super::broadcast::{LogEntry, Topics};
 use super::config::ConnOptions;
 use super::connection::{Conn, ReadHalf, WriteHalf};
 use super::frame::{self, OP_BINARY, OP_CONT, OP_PING, OP_PONG, OP_TEXT};
@@ -49,9 +49,42 @@ pub struct HubCore {
     pub(crate) corked: AtomicBool,
     /// JS is dispatching a batch: new records wait and go as one batch when it is done.
     dispatching: AtomicBool,
+    /// Fan-out frames not yet taken by every connection, in sequence order.
+    pub(crate) log: Mutex<VecDeque<LogEntry>>,
+    /// The sequence number of the latest fan-out frame.
+    seq: AtomicU64,
+    fanout_wake: Arc<tokio::sync::Notify>,
+    fanout_started: AtomicBool,
 }
 
 impl HubCore {
+    /// The sequence number of the latest fan-out frame.
+    pub(crate) fn fanout_seq(&self) -> u64 {
+        self.seq.load(Ordering::Acquire)
+    }
+
+    /// Appends a fan-out frame to the log (O(1)) and wakes the fan-out task.
+    fn fan_out(self: &Arc<Self>, frame: Bytes, except: Vec<u32>, topic: Option<Arc<str>>) {
+        {
+            let mut log = self.log.lock().unwrap();
+            let seq = self.seq.load(Ordering::Acquire) + 1;
+            log.push_back(LogEntry {
+                seq,
+                frame,
+                except,
+                topic,
+            });
+            // Published after the entry, so whoever sees `seq` finds it.
+            self.seq.store(seq, Ordering::Release);
+        }
+        if !self.fanout_started.swap(true, Ordering::AcqRel) {
+            let weak = Arc::downgrade(self);
+            let wake = self.fanout_wake.clone();
+            crate::runtime::spawn(fanout_task(weak, wake));
+        }
+        self.fanout_wake.notify_one();
+    }
+
     /// Hands pending records to JS unless JS is dispatching (it flushes when it is done).
     pub(crate) fn flush_records(&self) {
         if !self.dispatching.load(Ordering::SeqCst) {
@@ -78,6 +111,33 @@ impl HubCore {
         conns.insert(id, conn.clone());
         self.stats.opened.fetch_add(1, Ordering::Relaxed);
         conn
+    }
+}
+
+/// Queues every logged fan-out frame on every connection, then drops the entries all have
+/// taken. Ends when the hub is gone.
+async fn fanout_task(hub: Weak<HubCore>, wake: Arc<tokio::sync::Notify>) {
+    loop {
+        wake.notified().await;
+        let Some(core) = hub.upgrade() else { return };
+        loop {
+            let target = core.fanout_seq();
+            let conns: Vec<Arc<Conn>> = core.conns.lock().unwrap().values().cloned().collect();
+            for c in &conns {
+                c.catch_up(target);
+            }
+            drop(conns);
+            // Every connection has taken everything up to `target` (one registered since
+            // starts after it), so those entries can go.
+            let mut log = core.log.lock().unwrap();
+            while log.front().is_some_and(|e| e.seq <= target) {
+                log.pop_front();
+            }
+            drop(log);
+            if core.fanout_seq() == target {
+                break;
+            }
+        }
     }
 }
 
@@ -197,6 +257,10 @@ impl NativeWsHub {
                 stats: HubStats::default(),
                 corked: AtomicBool::new(false),
                 dispatching: AtomicBool::new(false),
+                log: Mutex::new(VecDeque::new()),
+                seq: AtomicU64::new(0),
+                fanout_wake: Arc::new(tokio::sync::Notify::new()),
+                fanout_started: AtomicBool::new(false),
             }),
         })
     }
@@ -254,13 +318,20 @@ impl NativeWsHub {
         NativeWsConnection { conn }
     }
 
-    /// Sends one data frame to every open connection except the ids in `except`, in order with
-    /// the other sends on each. The frame is built once. Returns how many connections took it.
+    /// Sends one data frame to every connection except the ids in `except`, in order with the
+    /// other sends on each. The frame is built once; the runtime queues it on each connection
+    /// (O(1) on the calling thread). Returns how many connections it is addressed to (closing
+    /// ones skip it).
     #[napi]
     pub fn broadcast(&self, data: BufferSlice, binary: bool, except: Option<Vec<u32>>) -> u32 {
         let frame = server_frame(&data, binary);
-        let conns = self.core.conns.lock().unwrap();
-        fan_out(conns.values(), &frame, except.as_deref().unwrap_or(&[])) as u32
+        let except = except.unwrap_or_default();
+        let n = {
+            let conns = self.core.conns.lock().unwrap();
+            conns.len() - except.iter().filter(|id| conns.contains_key(id)).count()
+        };
+        self.core.fan_out(frame, except, None);
+        n as u32
     }
 
     /// Sends one data frame to the subscribers of `topic` except the ids in `except`.
@@ -273,9 +344,13 @@ impl NativeWsHub {
         except: Option<Vec<u32>>,
     ) -> u32 {
         let frame = server_frame(&data, binary);
-        self.core
-            .topics
-            .publish(&topic, &frame, except.as_deref().unwrap_or(&[])) as u32
+        let except = except.unwrap_or_default();
+        let n = self.core.topics.count_except(&topic, &except);
+        if n > 0 {
+            self.core
+                .fan_out(frame, except, Some(Arc::from(topic.as_str())));
+        }
+        n as u32
     }
 
     /// Connections subscribed to `topic`.
@@ -357,6 +432,7 @@ impl NativeWsConnection {
         mask: Option<bool>,
         notify: bool,
     ) -> u32 {
+        self.conn.catch_up_to_hub();
         let frame = self.conn.frame(data_opcode(opcode), fin, &[&data], mask);
         self.conn.enqueue(frame, true, notify, true)
     }
@@ -371,6 +447,7 @@ impl NativeWsConnection {
         mask: Option<bool>,
         notify: bool,
     ) -> u32 {
+        self.conn.catch_up_to_hub();
         let frame = self
             .conn
             .frame(data_opcode(opcode), fin, &[data.as_bytes()], mask);
@@ -380,6 +457,7 @@ impl NativeWsConnection {
     /// Queues a ping (`pong` false) or pong with `data` (at most 125 bytes; JS checks).
     #[napi]
     pub fn control(&self, pong: bool, data: BufferSlice, mask: Option<bool>, notify: bool) -> u32 {
+        self.conn.catch_up_to_hub();
         let op = if pong { OP_PONG } else { OP_PING };
         let frame = self.conn.frame(op, true, &[&data], mask);
         self.conn.enqueue(frame, false, notify, true)
@@ -389,6 +467,7 @@ impl NativeWsConnection {
     #[napi]
     pub fn close(&self, code: Option<u32>, reason: Option<BufferSlice>) {
         let reason: &[u8] = reason.as_deref().unwrap_or(&[]);
+        self.conn.catch_up_to_hub();
         self.conn.close(code.map(|c| c as u16), reason);
     }
 
@@ -425,12 +504,16 @@ impl NativeWsConnection {
     /// Subscribes to `topic`; false if already subscribed or closed.
     #[napi]
     pub fn subscribe(&self, topic: String) -> bool {
+        // Publishes issued before this call must not reach it: take them first.
+        self.conn.catch_up_to_hub();
         self.conn.hub.topics.subscribe(&self.conn, &topic)
     }
 
     /// Unsubscribes from `topic`; false if not subscribed.
     #[napi]
     pub fn unsubscribe(&self, topic: String) -> bool {
+        // Publishes issued before this call still reach it.
+        self.conn.catch_up_to_hub();
         self.conn.hub.topics.unsubscribe(&self.conn, &topic)
     }
 
