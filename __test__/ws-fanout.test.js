@@ -261,6 +261,26 @@ describe('WebSocketServer fan-out', function () {
     });
   });
 
+  describe('automatic pongs', function () {
+    it('terminates a peer that floods pings without reading once maxBackpressure is passed', async function () {
+      wss = await listen({ maxBackpressure: 64 * 1024 });
+      const conn = once(wss, 'connection');
+      const raw = await rawClient(wss.address().port);
+      raw.socket.pause();
+      const [ws] = await conn;
+      const code = new Promise((resolve) => ws.on('close', resolve));
+      const { frame } = require('./ws-helpers');
+      const ping = frame(9, Buffer.alloc(125, 1));
+      const burst = Buffer.concat(Array.from({ length: 1000 }, () => ping));
+      for (let i = 0; i < 200 && ws.readyState === WebSocket.OPEN; i++) {
+        raw.socket.write(burst);
+        await delay(1);
+      }
+      assert.strictEqual(await code, 1006);
+      raw.socket.destroy();
+    });
+  });
+
   describe('idleTimeout', function () {
     it('pings a silent peer and terminates it when it stays silent; live peers stay', async function () {
       wss = await listen({ idleTimeout: 300, autoPong: true });

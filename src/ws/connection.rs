@@ -565,9 +565,16 @@ impl Conn {
             })
         };
         for p in pongs {
-            if !self.is(CLOSE_SENT) {
-                self.enqueue(p, false, false, false);
+            if self.is(CLOSE_SENT) {
+                break;
             }
+            // A peer that pings without reading would grow the queue without bound (ws caps
+            // pending automatic pongs the same way): beyond maxBackpressure it is dropped.
+            if self.buffered.load(Ordering::Acquire) > self.config.max_backpressure {
+                self.terminate();
+                break;
+            }
+            self.enqueue(p, false, false, false);
         }
         if let Some((code, reason)) = close {
             self.set(CLOSE_RECEIVED);
