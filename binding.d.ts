@@ -67,6 +67,8 @@ export declare class NativeWsConnection {
   feed(data: Buffer): void
   /** The JS transport's readable side ended. */
   endInput(): void
+  /** The JS transport is full (`write()` returned false), or drained again (`on` false). */
+  pauseOutput(on: boolean): void
 }
 
 /**

@@ -62,6 +62,37 @@ describe('WebSocket over TLS and in-memory streams', function () {
     assert.deepStrictEqual(await done, [1000, 'tls bye']);
   });
 
+  it('keeps output in Rust while the TLS socket is full, so maxBackpressure applies', async function () {
+    const guarded = new WebSocket.WebSocketServer({ noServer: true, maxBackpressure: 1 << 20, backpressure: 'drop' });
+    server.removeAllListeners('upgrade');
+    server.on('upgrade', (req, socket, head) => guarded.handleUpgrade(req, socket, head, (ws) => guarded.emit('connection', ws)));
+    const conn = once(guarded, 'connection');
+    const tls = require('node:tls');
+    const raw = tls.connect({ port: server.address().port, host: '127.0.0.1', rejectUnauthorized: false });
+    await once(raw, 'secureConnect');
+    raw.write(
+      'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    const [ws] = await conn;
+    raw.pause();
+    let dropped = 0;
+    ws.on('dropped', (n) => (dropped += n));
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    for (let i = 0; i < 600 && dropped === 0; i++) {
+      ws.send(chunk);
+      if (i % 8 === 7) await new Promise((r) => setImmediate(r));
+    }
+    const t0 = Date.now();
+    while (dropped === 0 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(dropped > 0, 'the policy never applied');
+    assert.ok(ws._transport.writableLength < 64 << 20, `Node buffered ${ws._transport.writableLength} bytes`);
+    raw.destroy();
+    const closedCode = await new Promise((resolve) => ws.on('close', resolve));
+    assert.strictEqual(closedCode, 1006);
+    await new Promise((r) => guarded.close(r));
+  });
+
   it('connects a ferrocast client with wss:// and ca', async function () {
     const client = new WebSocket(`wss://127.0.0.1:${server.address().port}`, { ca: cert });
     const [hello] = await once(client, 'message');

@@ -89,6 +89,7 @@ class WebSocket extends EventEmitter {
     this._blobQueue = null;
     // Messages can be emitted straight from the hub's loop (see ws-hub.js).
     this._direct = false;
+    this._outputPaused = false;
     this._url = undefined;
     this._req = null;
 
@@ -223,7 +224,15 @@ class WebSocket extends EventEmitter {
         }
         return;
       case RECORD.OUT:
-        if (this._transport !== null) this._transport.write(bytes.subarray(start, end));
+        if (this._transport !== null && !this._transport.write(bytes.subarray(start, end)) && !this._outputPaused) {
+          // Let the bytes wait in Rust, where the backpressure policy counts them.
+          this._outputPaused = true;
+          this._native.pauseOutput(true);
+          this._transport.once('drain', () => {
+            this._outputPaused = false;
+            if (this._native !== null) this._native.pauseOutput(false);
+          });
+        }
         return;
       case RECORD.END:
         if (this._transport !== null) this._transport.end();

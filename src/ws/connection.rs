@@ -89,6 +89,7 @@ const PING_OUT: u32 = 1 << 7;
 const DRAIN_WANTED: u32 = 1 << 8;
 const EOF: u32 = 1 << 9;
 const WRITER_DONE: u32 = 1 << 10;
+const OUTPUT_PAUSED: u32 = 1 << 11;
 
 const SCRATCH_SIZE: usize = 64 * 1024;
 
@@ -515,6 +516,18 @@ impl Conn {
         self.reader_wake.notify_one();
     }
 
+    /// The JS transport's buffer is full (`write()` returned false): hold output until
+    /// [`Conn::resume_output`].
+    pub fn pause_output(&self) {
+        self.set(OUTPUT_PAUSED);
+    }
+
+    /// The JS transport drained: send held output.
+    pub fn resume_output(&self) {
+        self.flags.fetch_and(!OUTPUT_PAUSED, Ordering::AcqRel);
+        self.writer_wake.notify_one();
+    }
+
     /// The JS transport ended its readable side (EOF).
     pub fn input_ended(&self) {
         self.on_eof();
@@ -798,6 +811,12 @@ impl Conn {
             }
             let written = match w {
                 WriteHalf::Js => {
+                    if self.is(OUTPUT_PAUSED) {
+                        // The Node stream is full: keep the bytes here (counted in
+                        // `buffered`, so the backpressure policy sees them) until it drains.
+                        self.writer_wake.notified().await;
+                        continue;
+                    }
                     let mut n = 0;
                     for c in local.iter() {
                         self.push(record::OUT, 0, &c.bytes);

@@ -547,4 +547,14 @@ impl NativeWsConnection {
     pub fn end_input(&self) {
         self.conn.input_ended();
     }
+
+    /// The JS transport is full (`write()` returned false), or drained again (`on` false).
+    #[napi]
+    pub fn pause_output(&self, on: bool) {
+        if on {
+            self.conn.pause_output();
+        } else {
+            self.conn.resume_output();
+        }
+    }
 }
