@@ -367,8 +367,14 @@ impl Conn {
                 return;
             }
             let log = self.hub.log.lock().unwrap();
-            for e in log.iter() {
-                if e.seq <= seen || e.seq > upto || e.except.contains(&self.id) {
+            // Entries have consecutive sequence numbers: start right after `seen`.
+            let first = log.front().map_or(u64::MAX, |e| e.seq);
+            let skip = (seen + 1).saturating_sub(first) as usize;
+            for e in log.range(skip.min(log.len())..) {
+                if e.seq > upto {
+                    break;
+                }
+                if e.seq <= seen || e.except.contains(&self.id) {
                     continue;
                 }
                 if let Some(topic) = &e.topic {
