@@ -108,6 +108,100 @@ export declare class NativeTransform {
   finish(): Promise<TransformOutput>
 }
 
+/** One connection, as its `WebSocket` sees it. */
+export declare class NativeWsConnection {
+  /** The connection's id (the tag of its bridge records). */
+  get id(): number
+  /**
+   * Queues a data frame with `data` as payload (`opcode` 0 continuation, 1 text, 2 binary).
+   * `mask` overrides the role's default; `notify` asks for a `SENT` record once written.
+   * Returns 0 when queued, 1 when the connection is closing, 2 when the backpressure policy
+   * dropped it.
+   */
+  sendBuffer(data: Buffer, opcode: number, fin: boolean, mask: boolean | undefined | null, notify: boolean): number
+  /** `send_buffer` for a string (sent as its UTF-8 bytes). */
+  sendString(data: string, opcode: number, fin: boolean, mask: boolean | undefined | null, notify: boolean): number
+  /** Queues a ping (`pong` false) or pong with `data` (at most 125 bytes; JS checks). */
+  control(pong: boolean, data: Buffer, mask: boolean | undefined | null, notify: boolean): number
+  /** Starts the closing handshake with `code` (none when absent) and `reason`. */
+  close(code?: number | undefined | null, reason?: Buffer | undefined | null): void
+  /** Destroys the connection now. */
+  terminate(): void
+  /** Stops reading from the socket. */
+  pause(): void
+  /** Reads again. */
+  resume(): void
+  /** Bytes queued and not yet written. */
+  get bufferedAmount(): number
+  /** Messages skipped by the `'drop'` backpressure policy. */
+  get dropped(): number
+  /** Subscribes to `topic`; false if already subscribed or closed. */
+  subscribe(topic: string): boolean
+  /** Unsubscribes from `topic`; false if not subscribed. */
+  unsubscribe(topic: string): boolean
+  /** Whether the connection is subscribed to `topic`. */
+  isSubscribed(topic: string): boolean
+  /** The topics the connection is subscribed to. */
+  topics(): Array<string>
+  /** Feeds bytes read by a JS transport (sockets without a file descriptor). */
+  feed(data: Buffer): void
+  /** The JS transport's readable side ended. */
+  endInput(): void
+  /** The JS transport is full (`write()` returned false), or drained again (`on` false). */
+  pauseOutput(on: boolean): void
+}
+
+/**
+ * A registry of WebSocket connections sharing one bridge to JS. The callback receives batches
+ * as described in `lib/bridge.js`; each record's tag is a connection id and its number a
+ * record kind (see `connection::record`).
+ */
+export declare class NativeWsHub {
+  /**
+   * Makes a hub delivering to `callback`. The hub does not keep Node alive until `setRef(true)`.
+   * Inbound records are never dropped: when JS falls behind, readers wait (TCP backpressure).
+   */
+  constructor(callback: (...args: any[]) => void, options?: BridgeOptions | undefined | null)
+  /**
+   * JS calls `dispatch(true, cork)` before dispatching a batch and `dispatch(false, false)`
+   * after. Meanwhile new inbound records accumulate into one batch (handed over at the end),
+   * and with `cork` sends are queued and written by the runtime (one vectored write per
+   * socket) instead of written from the JS thread one by one.
+   */
+  dispatch(on: boolean, cork: boolean): void
+  /** Whether the hub keeps Node's event loop alive (JS turns it on while connections exist). */
+  setRef(on: boolean): void
+  /**
+   * Adopts an upgraded socket by file descriptor: the descriptor is duplicated, so JS may
+   * destroy its own socket afterwards (closing one of two descriptors sends no FIN).
+   * `head` holds bytes already read past the handshake; `preamble` is written first (the
+   * server's 101 response).
+   */
+  adoptFd(fd: number, head: Buffer, preamble: Buffer, options?: ConnOptions | undefined | null): NativeWsConnection
+  /**
+   * Adopts a socket that has no file descriptor: JS feeds inbound bytes with `feed()` and
+   * writes the `OUT` records it receives.
+   */
+  adoptStream(head: Buffer, preamble: Buffer, options?: ConnOptions | undefined | null): NativeWsConnection
+  /**
+   * Sends one data frame to every connection except the ids in `except`, in order with the
+   * other sends on each. The frame is built once; the runtime queues it on each connection
+   * (O(1) on the calling thread). Returns how many connections it is addressed to (closing
+   * ones skip it).
+   */
+  broadcast(data: Buffer, binary: boolean, except?: Array<number> | undefined | null): number
+  /** Sends one data frame to the subscribers of `topic` except the ids in `except`. */
+  publish(topic: string, data: Buffer, binary: boolean, except?: Array<number> | undefined | null): number
+  /** Connections subscribed to `topic`. */
+  numSubscribers(topic: string): number
+  /** Connections open now. */
+  get size(): number
+  /** The hub's counters. */
+  stats(): WsHubStats
+  /** Closes the bridge (after a final batch). Connections still open are terminated. */
+  close(): void
+}
+
 /** Bridge options as JS passes them to native sources. */
 export interface BridgeOptions {
   /** Deliver when a batch holds this many records. Default 4096. */
@@ -121,6 +215,28 @@ export interface BridgeOptions {
    * source wait for JS.
    */
   overflow?: string
+}
+
+/** Connection options as JS passes them to `adopt`. */
+export interface ConnOptions {
+  /** The server side of the connection. Default true. */
+  server?: boolean
+  /** Largest message in bytes; 0 disables the limit. Default 104857600 (100 MiB). */
+  maxPayload?: number
+  /** Most fragments per message; 0 disables the limit. Default 16384. */
+  maxFragments?: number
+  /** Skip UTF-8 validation. Default false. */
+  skipUtf8Validation?: boolean
+  /** Answer pings automatically. Default true. */
+  autoPong?: boolean
+  /** Milliseconds to wait for the closing handshake. Default 30000. */
+  closeTimeout?: number
+  /** Queued outbound bytes beyond which `backpressure` applies. Default 16777216 (16 MiB). */
+  maxBackpressure?: number
+  /** `'buffer'` (default), `'drop'` or `'close'`. */
+  backpressure?: string
+  /** Milliseconds without inbound frames before a ping; 0 (default) disables it. */
+  idleTimeout?: number
 }
 
 /** Bridge counters as JS sees them. */
@@ -211,4 +327,22 @@ export interface TransformOutput {
   errorMessage?: string
   /** The 1-based input line the error is about. */
   errorLine?: number
+}
+
+/** Counters of a hub, as JS sees them. */
+export interface WsHubStats {
+  /** Connections open now. */
+  connections: number
+  /** Connections adopted since the hub was made. */
+  opened: number
+  /** Data messages received. */
+  messagesIn: number
+  /** Bytes read. */
+  bytesIn: number
+  /** Data messages queued for sending (a broadcast counts once per connection). */
+  messagesOut: number
+  /** Bytes written. */
+  bytesOut: number
+  /** Messages skipped by the `'drop'` backpressure policy. */
+  dropped: number
 }

@@ -839,4 +839,6 @@ module.exports.NativeBenchSource = nativeBinding.NativeBenchSource
 module.exports.NativeEventBuffer = nativeBinding.NativeEventBuffer
 module.exports.NativeMetricWindow = nativeBinding.NativeMetricWindow
 module.exports.NativeTransform = nativeBinding.NativeTransform
+module.exports.NativeWsConnection = nativeBinding.NativeWsConnection
+module.exports.NativeWsHub = nativeBinding.NativeWsHub
 module.exports.runtimeInfo = nativeBinding.runtimeInfo

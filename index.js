@@ -16,6 +16,7 @@ const { CircuitBreaker } = require('./lib/circuit-breaker');
 const { debugEvent, monitorListeners, traceEvents } = require('./lib/debug');
 const { RealTimeDashboard } = require('./lib/dashboard');
 const transforms = require('./lib/transforms');
+const WebSocket = require('./ws');
 
 module.exports = {
   EventEmitter,
@@ -29,4 +30,7 @@ module.exports = {
   traceEvents,
   RealTimeDashboard,
   transforms,
+  WebSocket,
+  WebSocketServer: WebSocket.WebSocketServer,
+  createWebSocketStream: WebSocket.createWebSocketStream,
 };

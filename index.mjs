@@ -6,3 +6,4 @@ export const { EventEmitter, runtimeInfo } = ferrocast;
 export const { EventBuffer, EventAggregator, MetricWindow } = ferrocast;
 export const { CircuitBreaker, debugEvent, monitorListeners, traceEvents, RealTimeDashboard } = ferrocast;
 export const { transforms } = ferrocast;
+export const { WebSocket, WebSocketServer, createWebSocketStream } = ferrocast;

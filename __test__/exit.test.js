@@ -14,6 +14,20 @@ const kinds = {
     open: "const { BenchSource } = require('./lib/bench-source'); source = new BenchSource().start(1000, 0); source.on('data', () => {});",
     close: 'source.close()',
   },
+  'WebSocket server (listening, then closed)': {
+    open: "const { WebSocketServer } = require('./ws'); source = new WebSocketServer({ port: 0, host: '127.0.0.1' });",
+    close: 'source.close()',
+  },
+  'WebSocket server and client (connected and talking, then both closed)': {
+    open: `const WebSocket = require('./ws');
+      const wss = new WebSocket.WebSocketServer({ port: 0, host: '127.0.0.1' }, () => {
+        const ws = new WebSocket('ws://127.0.0.1:' + wss.address().port);
+        ws.on('open', () => ws.send('hi'));
+        source = { close() { ws.close(); wss.close(); } };
+      });
+      wss.on('connection', (c) => c.on('message', (d) => c.send(d)));`,
+    close: 'source.close()',
+  },
   'bench source (per-event threadsafe function)': {
     open: "const { BenchSource } = require('./lib/bench-source'); source = new BenchSource({ mode: 'per-event' }).start(1000, 0); source.on('data', () => {});",
     close: 'source.close()',

@@ -11,7 +11,7 @@
 // recorded with dashboard.record(). Ctrl+C (SIGINT) or SIGTERM stops everything and exits.
 
 const http = require('node:http');
-const WebSocket = require('ws'); // demo users' client
+const WebSocket = require('../ws'); // demo users' client
 const { RealTimeDashboard } = require('ferrocast');
 
 const port = process.env.PORT === undefined ? 3000 : Number(process.env.PORT);

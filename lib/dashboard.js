@@ -28,7 +28,7 @@ const zlib = require('node:zlib');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
 const EventEmitter = require('../events');
 // The WebSocket server. ferrocast's native server (../ws) has the same surface; swap this line.
-const { WebSocketServer } = require('ws');
+const { WebSocketServer } = require('../ws');
 // Windowed statistics. MetricWindow (./metric-window) has the same surface; swap this line.
 const { RollingStats: MetricWindow } = require('./rolling-stats');
 const {

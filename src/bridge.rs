@@ -309,6 +309,16 @@ impl Bridge {
         self.shared.in_flight.load(Ordering::Acquire)
     }
 
+    /// Hands the pending batch to JS now if JS has taken every earlier batch, so a lone event
+    /// is not held for `max_delay`; otherwise leaves it to grow (it goes at `max_batch`, at
+    /// `max_delay`, or at the next call that finds JS idle). Latency stays low when traffic is
+    /// light and batches grow when it is heavy.
+    pub fn flush_if_idle(&self) {
+        if self.shared.in_flight.load(Ordering::Acquire) == 0 {
+            self.flush();
+        }
+    }
+
     /// Hands the pending batch (if any) to JS now.
     pub fn flush(&self) {
         let mut p = self.shared.pending.lock().unwrap();

@@ -11,3 +11,4 @@ pub mod buffer;
 pub mod error;
 pub mod runtime;
 pub mod transform;
+pub mod ws;

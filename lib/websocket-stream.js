@@ -1,0 +1,104 @@
+'use strict';
+
+/**
+ * createWebSocketStream(ws, options): a Duplex over a WebSocket, as `ws` provides it. Messages
+ * become readable chunks (the socket pauses when the reader does); written chunks are sent as
+ * messages; ending the writable side starts the closing handshake; destroying the stream
+ * terminates the socket.
+ */
+
+const { Duplex } = require('node:stream');
+
+function emitClose(stream) {
+  stream.emit('close');
+}
+
+function duplexOnEnd() {
+  if (!this.destroyed && this._writableState.finished) this.destroy();
+}
+
+function duplexOnError(err) {
+  this.removeListener('error', duplexOnError);
+  this.destroy();
+  if (this.listenerCount('error') === 0) this.emit('error', err);
+}
+
+/**
+ * @param {import('./websocket')} ws
+ * @param {import('stream').DuplexOptions} [options]
+ * @returns {Duplex}
+ */
+function createWebSocketStream(ws, options) {
+  let terminateOnDestroy = true;
+  const duplex = new Duplex({
+    ...options,
+    autoDestroy: false,
+    emitClose: false,
+    objectMode: false,
+    writableObjectMode: false,
+  });
+
+  ws.on('message', (msg, isBinary) => {
+    const data = !isBinary && duplex._readableState.objectMode ? msg.toString() : msg;
+    if (!duplex.push(data)) ws.pause();
+  });
+  ws.once('error', (err) => {
+    if (duplex.destroyed) return;
+    terminateOnDestroy = false;
+    duplex.destroy(err);
+  });
+  ws.once('close', () => {
+    if (duplex.destroyed) return;
+    duplex.push(null);
+  });
+
+  duplex._destroy = function (err, callback) {
+    if (ws.readyState === ws.CLOSED) {
+      callback(err);
+      process.nextTick(emitClose, duplex);
+      return;
+    }
+    let called = false;
+    ws.once('error', (e) => {
+      called = true;
+      callback(e);
+    });
+    ws.once('close', () => {
+      if (!called) callback(err);
+      process.nextTick(emitClose, duplex);
+    });
+    if (terminateOnDestroy) ws.terminate();
+  };
+
+  duplex._final = function (callback) {
+    if (ws.readyState === ws.CONNECTING) {
+      ws.once('open', () => duplex._final(callback));
+      return;
+    }
+    if (ws.readyState === ws.CLOSED) {
+      callback();
+      if (duplex._readableState.endEmitted) duplex.destroy();
+      return;
+    }
+    ws.once('close', () => callback());
+    ws.close();
+  };
+
+  duplex._read = function () {
+    if (ws.isPaused) ws.resume();
+  };
+
+  duplex._write = function (chunk, encoding, callback) {
+    if (ws.readyState === ws.CONNECTING) {
+      ws.once('open', () => duplex._write(chunk, encoding, callback));
+      return;
+    }
+    ws.send(chunk, callback);
+  };
+
+  duplex.on('end', duplexOnEnd);
+  duplex.on('error', duplexOnError);
+  return duplex;
+}
+
+module.exports = createWebSocketStream;

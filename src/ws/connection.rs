@@ -1,0 +1,909 @@
+//! One WebSocket connection: its outbound queue, its reader and writer tasks and the closing
+//! handshake, all on the tokio runtime.
+//!
+//! * **Inbound**: the reader waits for the socket to be readable, reads into a per-thread scratch
+//!   buffer and feeds the [`Decoder`]; each message and control frame becomes one record on the
+//!   hub's bridge (tag = connection id, number = [`record`] kind, bytes = payload), so JS sees
+//!   them in order. An idle connection holds no read buffer.
+//! * **Outbound**: senders push finished frames ([`Bytes`], so one frame can sit in many queues)
+//!   onto the connection's queue and wake the writer, which swaps the whole queue out and writes
+//!   it with one vectored write (corking). `buffered` counts queued bytes for `bufferedAmount`
+//!   and the backpressure policy.
+//! * **Closing** follows `ws`: a close frame is answered with the same code; once close frames
+//!   went both ways (or after a protocol error) the writer flushes and shuts down its side; a
+//!   close timer destroys the socket if the peer never finishes. The connection is finished when
+//!   both tasks have ended; then the hub drops it and JS gets a `CLOSED` record.
+//! * Sockets with no file descriptor (TLS, in-memory streams) use the same machinery with JS as
+//!   the transport: JS feeds inbound bytes in, outbound bytes go to JS as `OUT` records.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io::{self, IoSlice};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use bytes::{Buf, Bytes};
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp;
+#[cfg(unix)]
+use tokio::net::unix;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::config::{BackpressurePolicy, ConnConfig};
+use super::frame::{self, Decoder, Event, ProtocolError};
+use super::server::HubCore;
+
+/// Kinds of the records a connection sends to JS (the low 4 bits of the record's number; the
+/// rest holds `extra`, e.g. a status code or a count).
+pub mod record {
+    /// A text message; bytes = payload.
+    pub const TEXT: u32 = 0;
+    /// A binary message; bytes = payload.
+    pub const BINARY: u32 = 1;
+    /// A ping; bytes = payload.
+    pub const PING: u32 = 2;
+    /// A pong; bytes = payload.
+    pub const PONG: u32 = 3;
+    /// The peer's close frame; extra = status code, bytes = reason.
+    pub const CLOSE_FRAME: u32 = 4;
+    /// A protocol error; extra = close status; bytes = `code\nR|E\nmessage`.
+    pub const ERROR: u32 = 5;
+    /// The connection is finished (last record of a connection).
+    pub const CLOSED: u32 = 6;
+    /// extra = how many sends with a callback were written out.
+    pub const SENT: u32 = 7;
+    /// The queue fell back under half of `max_backpressure` after exceeding it.
+    pub const DRAIN: u32 = 8;
+    /// extra = messages skipped by the `drop` policy.
+    pub const DROPPED: u32 = 9;
+    /// Bytes to write to the JS transport.
+    pub const OUT: u32 = 10;
+    /// End the JS transport (half-close).
+    pub const END: u32 = 11;
+    /// Destroy the JS transport.
+    pub const DESTROY: u32 = 12;
+
+    /// The record's number column.
+    pub fn number(kind: u32, extra: u64) -> f64 {
+        (extra * 16 + kind as u64) as f64
+    }
+}
+
+/// [`Conn::enqueue`]: the frame was queued.
+pub const QUEUED: u32 = 0;
+/// [`Conn::enqueue`]: refused, the connection is closing or closed.
+pub const NOT_OPEN: u32 = 1;
+/// [`Conn::enqueue`]: refused by the backpressure policy.
+pub const DROPPED: u32 = 2;
+
+const CLOSE_SENT: u32 = 1;
+const CLOSE_RECEIVED: u32 = 1 << 1;
+const ERRORED: u32 = 1 << 2;
+const END: u32 = 1 << 3;
+const TERMINATED: u32 = 1 << 4;
+const PAUSED: u32 = 1 << 5;
+const FINISHED: u32 = 1 << 6;
+const PING_OUT: u32 = 1 << 7;
+const DRAIN_WANTED: u32 = 1 << 8;
+const EOF: u32 = 1 << 9;
+const WRITER_DONE: u32 = 1 << 10;
+const OUTPUT_PAUSED: u32 = 1 << 11;
+
+const SCRATCH_SIZE: usize = 64 * 1024;
+
+/// `send` flag that avoids SIGPIPE where it exists (Node ignores SIGPIPE anyway).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const NO_SIGPIPE: libc::c_int = libc::MSG_NOSIGNAL;
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+const NO_SIGPIPE: libc::c_int = 0;
+const MAX_IOV: usize = 64;
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0; SCRATCH_SIZE]);
+}
+
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn now_ms() -> u64 {
+    epoch().elapsed().as_millis() as u64
+}
+
+/// The readable side of an adopted socket.
+pub enum ReadHalf {
+    /// A TCP socket.
+    Tcp(tcp::OwnedReadHalf),
+    /// A Unix domain socket.
+    #[cfg(unix)]
+    Unix(unix::OwnedReadHalf),
+}
+
+impl ReadHalf {
+    async fn readable(&self) -> io::Result<()> {
+        match self {
+            ReadHalf::Tcp(r) => r.readable().await,
+            #[cfg(unix)]
+            ReadHalf::Unix(r) => r.readable().await,
+        }
+    }
+
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            ReadHalf::Tcp(r) => r.try_read(buf),
+            #[cfg(unix)]
+            ReadHalf::Unix(r) => r.try_read(buf),
+        }
+    }
+}
+
+/// Where the writer's bytes go.
+pub enum WriteHalf {
+    /// A TCP socket.
+    Tcp(tcp::OwnedWriteHalf),
+    /// A Unix domain socket.
+    #[cfg(unix)]
+    Unix(unix::OwnedWriteHalf),
+    /// A Node stream: bytes go to JS as `OUT` records.
+    Js,
+}
+
+/// The outbound queue and whether the writer holds bytes taken from it.
+#[derive(Default)]
+struct Outbound {
+    queue: VecDeque<Chunk>,
+    busy: bool,
+}
+
+/// A socket half kept open until the connection finishes, so a direct write never meets a
+/// closed (or reused) descriptor.
+#[allow(dead_code)]
+enum Parked {
+    Read(ReadHalf),
+    Write(WriteHalf),
+}
+
+/// What [`Conn::admit_data`] decided.
+enum Admit {
+    Ok,
+    NotOpen,
+    Dropped,
+    Close,
+}
+
+struct Chunk {
+    bytes: Bytes,
+    /// JS waits for a callback when this chunk is written.
+    notify: bool,
+    /// Counted in `buffered` (the handshake response is not).
+    counted: bool,
+}
+
+/// The shared state of one connection.
+pub struct Conn {
+    /// The id JS knows the connection by (the bridge tag).
+    pub id: u32,
+    pub(crate) hub: Arc<HubCore>,
+    config: ConnConfig,
+    flags: AtomicU32,
+    out: Mutex<Outbound>,
+    /// The socket's descriptor for direct writes from the sending thread, or -1.
+    fd: i32,
+    parked: Mutex<Vec<Parked>>,
+    buffered: AtomicU64,
+    writer_wake: Notify,
+    reader_wake: Notify,
+    abort: Notify,
+    decoder: Mutex<Decoder>,
+    close_deadline: Mutex<Option<Instant>>,
+    last_inbound: AtomicU64,
+    alive: AtomicU32,
+    rng: AtomicU64,
+    dropped: AtomicU64,
+    dropped_unreported: AtomicU64,
+    /// Topics this connection is subscribed to (see `broadcast.rs`).
+    pub(crate) topics: Mutex<Vec<Arc<str>>>,
+    /// The last fan-out frame (hub sequence number) queued or skipped for this connection.
+    seen: AtomicU64,
+}
+
+impl Conn {
+    /// A connection with no tasks yet.
+    pub(crate) fn new(hub: Arc<HubCore>, id: u32, config: ConnConfig, fd: i32) -> Arc<Self> {
+        let seed = {
+            use std::hash::{BuildHasher, Hasher};
+            // RandomState is seeded from the OS once per thread and stepped per instance.
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u32(id);
+            h.finish() | 1
+        };
+        let seen = hub.fanout_seq();
+        let conn = Arc::new(Conn {
+            id,
+            hub,
+            decoder: Mutex::new(Decoder::new(config.decoder())),
+            config,
+            flags: AtomicU32::new(0),
+            out: Mutex::new(Outbound::default()),
+            fd,
+            parked: Mutex::new(Vec::new()),
+            buffered: AtomicU64::new(0),
+            writer_wake: Notify::new(),
+            reader_wake: Notify::new(),
+            abort: Notify::new(),
+            close_deadline: Mutex::new(None),
+            last_inbound: AtomicU64::new(now_ms()),
+            alive: AtomicU32::new(2),
+            rng: AtomicU64::new(seed),
+            dropped: AtomicU64::new(0),
+            dropped_unreported: AtomicU64::new(0),
+            topics: Mutex::new(Vec::new()),
+            seen: AtomicU64::new(0),
+        });
+        conn.seen.store(seen, Ordering::Release);
+        conn
+    }
+
+    fn is(&self, flag: u32) -> bool {
+        self.flags.load(Ordering::Acquire) & flag != 0
+    }
+
+    fn set(&self, flag: u32) -> u32 {
+        self.flags.fetch_or(flag, Ordering::AcqRel)
+    }
+
+    /// Whether the connection has finished (both tasks ended).
+    pub fn is_finished(&self) -> bool {
+        self.is(FINISHED)
+    }
+
+    /// Whether data frames can still be queued (no close frame sent, not terminated).
+    pub fn is_open(&self) -> bool {
+        !self.is(CLOSE_SENT | TERMINATED | FINISHED)
+    }
+
+    /// Bytes queued and not yet written to the transport.
+    pub fn buffered_amount(&self) -> u64 {
+        self.buffered.load(Ordering::Acquire)
+    }
+
+    /// Messages skipped by the `drop` policy.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    fn push(&self, kind: u32, extra: u64, bytes: &[u8]) {
+        self.hub
+            .bridge
+            .push(self.id, record::number(kind, extra), bytes);
+    }
+
+    fn next_mask(&self) -> [u8; 4] {
+        // xorshift64*: masking keys only need to be unpredictable to the payload's author.
+        let mut x = self.rng.load(Ordering::Relaxed);
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng.store(x, Ordering::Relaxed);
+        let v = x.wrapping_mul(0x2545_f491_4f6c_dd1d);
+        (v as u32).to_ne_bytes()
+    }
+
+    /// Builds a frame for this connection: masked when it is a client and `mask` allows.
+    pub fn frame(&self, opcode: u8, fin: bool, parts: &[&[u8]], mask: Option<bool>) -> Bytes {
+        let masked = mask.unwrap_or(!self.config.server);
+        let key = if masked { Some(self.next_mask()) } else { None };
+        Bytes::from(frame::encode(opcode, fin, parts, key))
+    }
+
+    /// Decides whether a data frame of `len` bytes may be queued: not once a close frame was
+    /// sent, and subject to the backpressure policy. Counts what it lets through or drops.
+    fn admit_data(&self, len: u64) -> Admit {
+        let flags = self.flags.load(Ordering::Acquire);
+        if flags & (TERMINATED | FINISHED | CLOSE_SENT) != 0 {
+            return Admit::NotOpen;
+        }
+        let after = self.buffered.load(Ordering::Acquire) + len;
+        if after > self.config.max_backpressure {
+            let first = self.set(DRAIN_WANTED) & DRAIN_WANTED == 0;
+            match self.config.policy {
+                BackpressurePolicy::Buffer => {}
+                BackpressurePolicy::Drop => {
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    self.hub.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                    if first {
+                        self.push(record::DROPPED, 1, &[]);
+                    } else {
+                        self.dropped_unreported.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return Admit::Dropped;
+                }
+                BackpressurePolicy::Close => return Admit::Close,
+            }
+        }
+        self.hub.stats.messages_out.fetch_add(1, Ordering::Relaxed);
+        Admit::Ok
+    }
+
+    /// Queues a frame. Data frames are refused once a close frame was sent, and are subject to
+    /// the backpressure policy; control frames are not. With `direct`, a frame that finds the
+    /// queue empty is written at once from the calling thread (one non-blocking `send`, as `ws`
+    /// does), and only what the kernel did not take is queued. Returns [`QUEUED`],
+    /// [`NOT_OPEN`] or [`DROPPED`].
+    pub fn enqueue(&self, bytes: Bytes, data: bool, notify: bool, direct: bool) -> u32 {
+        if data {
+            match self.admit_data(bytes.len() as u64) {
+                Admit::Ok => {}
+                Admit::NotOpen => return NOT_OPEN,
+                Admit::Dropped => return DROPPED,
+                Admit::Close => {
+                    self.close(Some(1008), b"Backpressure limit exceeded");
+                    return DROPPED;
+                }
+            }
+        } else if self.is(TERMINATED | FINISHED) {
+            return NOT_OPEN;
+        }
+        self.push_chunk(bytes, notify, true, direct);
+        QUEUED
+    }
+
+    /// Queues, in order, the fan-out frames (broadcasts and publishes) issued up to `upto` that
+    /// this connection has not taken yet. Senders call it first so their frame lands after
+    /// every earlier broadcast; the hub's fan-out task calls it for every connection.
+    pub(crate) fn catch_up(&self, upto: u64) {
+        if self.seen.load(Ordering::Acquire) >= upto {
+            return;
+        }
+        let mut close = false;
+        let mut queued = false;
+        {
+            let mut o = self.out.lock().unwrap();
+            let seen = self.seen.load(Ordering::Acquire);
+            if seen >= upto {
+                return;
+            }
+            let log = self.hub.log.lock().unwrap();
+            // Entries have consecutive sequence numbers: start right after `seen`.
+            let first = log.front().map_or(u64::MAX, |e| e.seq);
+            let skip = (seen + 1).saturating_sub(first) as usize;
+            for e in log.range(skip.min(log.len())..) {
+                if e.seq > upto {
+                    break;
+                }
+                if e.seq <= seen || e.except.contains(&self.id) {
+                    continue;
+                }
+                if let Some(topic) = &e.topic {
+                    if !super::broadcast::Topics::is_subscribed(self, topic) {
+                        continue;
+                    }
+                }
+                match self.admit_data(e.frame.len() as u64) {
+                    Admit::Ok => {
+                        self.buffered
+                            .fetch_add(e.frame.len() as u64, Ordering::AcqRel);
+                        o.queue.push_back(Chunk {
+                            bytes: e.frame.clone(),
+                            notify: false,
+                            counted: true,
+                        });
+                        queued = true;
+                    }
+                    Admit::NotOpen | Admit::Dropped => {}
+                    Admit::Close => {
+                        close = true;
+                        break;
+                    }
+                }
+            }
+            self.seen.store(upto, Ordering::Release);
+        }
+        if close {
+            self.close(Some(1008), b"Backpressure limit exceeded");
+        }
+        if queued {
+            self.writer_wake.notify_one();
+        }
+    }
+
+    /// [`Conn::catch_up`] to the latest fan-out frame of the hub.
+    pub(crate) fn catch_up_to_hub(&self) {
+        self.catch_up(self.hub.fanout_seq());
+    }
+
+    fn push_chunk(&self, mut bytes: Bytes, notify: bool, counted: bool, direct: bool) {
+        {
+            let mut o = self.out.lock().unwrap();
+            #[cfg(unix)]
+            if direct
+                && self.fd >= 0
+                && !self.hub.corked.load(Ordering::Acquire)
+                && !o.busy
+                && o.queue.is_empty()
+                && !self.is(TERMINATED | FINISHED | END)
+            {
+                // SAFETY: the descriptor stays open while `out` is locked and FINISHED is
+                // unset (finish() closes it under this lock); the buffer is valid for its length.
+                let n = unsafe {
+                    libc::send(
+                        self.fd,
+                        bytes.as_ptr().cast(),
+                        bytes.len(),
+                        libc::MSG_DONTWAIT | NO_SIGPIPE,
+                    )
+                };
+                if n > 0 {
+                    let n = n as usize;
+                    self.hub
+                        .stats
+                        .bytes_out
+                        .fetch_add(n as u64, Ordering::Relaxed);
+                    if n == bytes.len() {
+                        drop(o);
+                        if notify {
+                            self.push(record::SENT, 1, &[]);
+                            self.hub.flush_records();
+                        }
+                        return;
+                    }
+                    bytes.advance(n);
+                }
+                // EAGAIN or an error: the writer queues it and meets the error itself.
+            }
+            let len = bytes.len() as u64;
+            o.queue.push_back(Chunk {
+                bytes,
+                notify,
+                counted,
+            });
+            if counted {
+                self.buffered.fetch_add(len, Ordering::AcqRel);
+            }
+        }
+        self.writer_wake.notify_one();
+    }
+
+    /// Queues the bytes of the handshake response (not counted in `bufferedAmount`).
+    pub(crate) fn enqueue_raw(&self, bytes: Bytes) {
+        if !bytes.is_empty() {
+            self.push_chunk(bytes, false, false, false);
+        }
+    }
+
+    /// Starts (or completes) the closing handshake: sends a close frame with `code` and
+    /// `reason` (none when `code` is `None`) unless one was sent, and arms the close timer.
+    pub fn close(&self, code: Option<u16>, reason: &[u8]) {
+        let prev = self.set(CLOSE_SENT);
+        if prev & (TERMINATED | FINISHED) != 0 {
+            return;
+        }
+        if prev & CLOSE_SENT == 0 {
+            let frame = match code {
+                None => self.frame(frame::OP_CLOSE, true, &[], None),
+                Some(c) => self.frame(frame::OP_CLOSE, true, &[&c.to_be_bytes(), reason], None),
+            };
+            self.push_chunk(frame, false, false, true);
+            *self.close_deadline.lock().unwrap() = Some(Instant::now() + self.config.close_timeout);
+            self.reader_wake.notify_one();
+        }
+        if self.is(CLOSE_RECEIVED | ERRORED) {
+            self.end();
+        }
+    }
+
+    /// Flushes what is queued, then shuts down the write side.
+    fn end(&self) {
+        self.set(END);
+        self.writer_wake.notify_one();
+    }
+
+    /// Destroys the connection now; queued bytes are discarded.
+    pub fn terminate(&self) {
+        if self.set(TERMINATED) & TERMINATED != 0 {
+            return;
+        }
+        self.abort.notify_waiters();
+        self.reader_wake.notify_one();
+        self.writer_wake.notify_one();
+    }
+
+    /// Stops reading from the socket until [`Conn::resume`].
+    pub fn pause(&self) {
+        self.set(PAUSED);
+    }
+
+    /// Reads again after [`Conn::pause`].
+    pub fn resume(&self) {
+        self.flags.fetch_and(!PAUSED, Ordering::AcqRel);
+        self.reader_wake.notify_one();
+    }
+
+    /// The JS transport's buffer is full (`write()` returned false): hold output until
+    /// [`Conn::resume_output`].
+    pub fn pause_output(&self) {
+        self.set(OUTPUT_PAUSED);
+    }
+
+    /// The JS transport drained: send held output.
+    pub fn resume_output(&self) {
+        self.flags.fetch_and(!OUTPUT_PAUSED, Ordering::AcqRel);
+        self.writer_wake.notify_one();
+    }
+
+    /// The JS transport ended its readable side (EOF).
+    pub fn input_ended(&self) {
+        self.on_eof();
+        self.reader_wake.notify_one();
+    }
+
+    async fn until_terminated(&self) {
+        loop {
+            let n = self.abort.notified();
+            tokio::pin!(n);
+            n.as_mut().enable();
+            if self.is(TERMINATED) {
+                return;
+            }
+            n.await;
+        }
+    }
+
+    /// Decodes inbound bytes and acts on what they hold.
+    pub fn on_input(&self, data: &mut [u8]) {
+        let hub = &self.hub;
+        hub.stats
+            .bytes_in
+            .fetch_add(data.len() as u64, Ordering::Relaxed);
+        self.last_inbound.store(now_ms(), Ordering::Relaxed);
+        self.flags.fetch_and(!PING_OUT, Ordering::AcqRel);
+        let mut pongs: Vec<Bytes> = Vec::new();
+        let mut close: Option<(u16, Vec<u8>)> = None;
+        let result = {
+            let mut dec = self.decoder.lock().unwrap();
+            dec.feed(data, &mut |ev| match ev {
+                Event::Message { binary, data } => {
+                    hub.stats.messages_in.fetch_add(1, Ordering::Relaxed);
+                    let kind = if binary { record::BINARY } else { record::TEXT };
+                    self.push(kind, 0, data);
+                }
+                Event::Ping(d) => {
+                    self.push(record::PING, 0, d);
+                    if self.config.auto_pong {
+                        pongs.push(self.frame(frame::OP_PONG, true, &[d], None));
+                    }
+                }
+                Event::Pong(d) => self.push(record::PONG, 0, d),
+                Event::Close { code, reason } => {
+                    self.push(record::CLOSE_FRAME, code as u64, reason);
+                    close = Some((code, reason.to_vec()));
+                }
+            })
+        };
+        for p in pongs {
+            if self.is(CLOSE_SENT) {
+                break;
+            }
+            // A peer that pings without reading would grow the queue without bound (ws caps
+            // pending automatic pongs the same way): beyond maxBackpressure it is dropped.
+            if self.buffered.load(Ordering::Acquire) > self.config.max_backpressure {
+                self.terminate();
+                break;
+            }
+            self.enqueue(p, false, false, false);
+        }
+        if let Some((code, reason)) = close {
+            self.set(CLOSE_RECEIVED);
+            if code == 1005 {
+                self.close(None, &[]);
+            } else {
+                self.close(Some(code), &reason);
+            }
+        }
+        if let Err(e) = result {
+            self.on_protocol_error(e);
+        }
+        self.hub.flush_records();
+    }
+
+    fn on_protocol_error(&self, e: ProtocolError) {
+        let text = format!(
+            "{}\n{}\n{}",
+            e.code,
+            if e.range { 'R' } else { 'E' },
+            e.message
+        );
+        self.push(record::ERROR, e.status as u64, text.as_bytes());
+        self.set(ERRORED);
+        self.close(Some(e.status), &[]);
+    }
+
+    fn on_timer(&self) {
+        let now = Instant::now();
+        let close_due = self
+            .close_deadline
+            .lock()
+            .unwrap()
+            .is_some_and(|d| d <= now);
+        if close_due {
+            self.terminate();
+            return;
+        }
+        // Once closing, only the close timer applies.
+        if self.is(CLOSE_SENT) {
+            return;
+        }
+        if let Some(idle) = self.config.idle_timeout {
+            let last = self.last_inbound.load(Ordering::Relaxed);
+            if now_ms().saturating_sub(last) >= idle.as_millis() as u64 {
+                if self.is(PING_OUT) {
+                    self.terminate();
+                } else {
+                    self.set(PING_OUT);
+                    self.last_inbound.store(now_ms(), Ordering::Relaxed);
+                    let ping = self.frame(frame::OP_PING, true, &[], None);
+                    self.enqueue(ping, false, false, false);
+                }
+            }
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let close = *self.close_deadline.lock().unwrap();
+        let idle = self
+            .config
+            .idle_timeout
+            .filter(|_| !self.is(CLOSE_SENT))
+            .map(|idle| {
+                let last = self.last_inbound.load(Ordering::Relaxed);
+                epoch() + Duration::from_millis(last) + idle
+            });
+        match (close, idle) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn task_done(&self) {
+        if self.alive.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.finish();
+        }
+    }
+
+    fn finish(&self) {
+        {
+            let mut o = self.out.lock().unwrap();
+            self.set(FINISHED | TERMINATED);
+            o.queue.clear();
+            // Closes the descriptor, under the lock direct writes take.
+            self.parked.lock().unwrap().clear();
+        }
+        self.buffered.store(0, Ordering::Release);
+        self.hub.remove(self);
+        self.push(record::CLOSED, 0, &[]);
+        self.hub.flush_records();
+    }
+
+    /// Starts the reader and writer tasks. `head` holds bytes already read from the socket.
+    pub(crate) fn start(self: &Arc<Self>, read: Option<ReadHalf>, write: WriteHalf, head: Vec<u8>) {
+        let c = self.clone();
+        crate::runtime::spawn(async move {
+            let mut write = write;
+            c.write_loop(&mut write).await;
+            c.parked.lock().unwrap().push(Parked::Write(write));
+            c.set(WRITER_DONE);
+            c.reader_wake.notify_one();
+            c.task_done();
+        });
+        let c = self.clone();
+        crate::runtime::spawn(async move {
+            let mut head = head;
+            if !head.is_empty() {
+                c.on_input(&mut head);
+            }
+            drop(head);
+            c.read_loop(&read).await;
+            if let Some(r) = read {
+                c.parked.lock().unwrap().push(Parked::Read(r));
+            }
+            c.task_done();
+        });
+    }
+
+    async fn read_loop(&self, read: &Option<ReadHalf>) {
+        loop {
+            if self.is(TERMINATED) {
+                return;
+            }
+            let flags = self.flags.load(Ordering::Acquire);
+            if flags & EOF != 0 && flags & WRITER_DONE != 0 {
+                return;
+            }
+            let deadline = self.next_deadline();
+            let reading = read.is_some() && flags & (PAUSED | EOF) == 0;
+            if reading {
+                self.hub.bridge.reserve().await;
+            }
+            let timer = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let readable = async {
+                match read {
+                    Some(r) if reading => r.readable().await,
+                    _ => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                r = readable => {
+                    if r.is_err() {
+                        self.terminate();
+                        return;
+                    }
+                    let Some(r) = read else { continue };
+                    let outcome = SCRATCH.with(|s| {
+                        let mut s = s.borrow_mut();
+                        match r.try_read(&mut s[..]) {
+                            Ok(0) => Err(None),
+                            Ok(n) => {
+                                self.on_input(&mut s[..n]);
+                                Ok(())
+                            }
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+                            Err(e) => Err(Some(e)),
+                        }
+                    });
+                    match outcome {
+                        Ok(()) => {}
+                        Err(None) => self.on_eof(),
+                        Err(Some(_)) => {
+                            self.terminate();
+                            return;
+                        }
+                    }
+                }
+                _ = self.reader_wake.notified() => {}
+                _ = timer => self.on_timer(),
+                _ = self.until_terminated() => return,
+            }
+        }
+    }
+
+    fn on_eof(&self) {
+        // As `ws` does on 'end': flush what is queued, then end our side too.
+        self.set(EOF);
+        let mut d = self.close_deadline.lock().unwrap();
+        if d.is_none() {
+            *d = Some(Instant::now() + self.config.close_timeout);
+        }
+        drop(d);
+        self.end();
+    }
+
+    async fn write_loop(&self, w: &mut WriteHalf) {
+        let mut local: VecDeque<Chunk> = VecDeque::new();
+        loop {
+            if self.is(TERMINATED) {
+                break;
+            }
+            if local.is_empty() {
+                let mut o = self.out.lock().unwrap();
+                std::mem::swap(&mut o.queue, &mut local);
+                o.busy = !local.is_empty();
+            }
+            if local.is_empty() {
+                if self.is(END) {
+                    match w {
+                        WriteHalf::Tcp(t) => {
+                            let _ = t.shutdown().await;
+                        }
+                        #[cfg(unix)]
+                        WriteHalf::Unix(u) => {
+                            let _ = u.shutdown().await;
+                        }
+                        WriteHalf::Js => self.push(record::END, 0, &[]),
+                    }
+                    // The socket stays open until the reader is done too (the peer's FIN, or
+                    // the close timer).
+                    break;
+                }
+                self.writer_wake.notified().await;
+                continue;
+            }
+            let written = match w {
+                WriteHalf::Js => {
+                    if self.is(OUTPUT_PAUSED) {
+                        // The Node stream is full: keep the bytes here (counted in
+                        // `buffered`, so the backpressure policy sees them) until it drains.
+                        self.writer_wake.notified().await;
+                        continue;
+                    }
+                    let mut n = 0;
+                    for c in local.iter() {
+                        self.push(record::OUT, 0, &c.bytes);
+                        n += c.bytes.len();
+                    }
+                    self.hub.flush_records();
+                    Ok(n)
+                }
+                _ => {
+                    let iov: Vec<IoSlice<'_>> = local
+                        .iter()
+                        .take(MAX_IOV)
+                        .map(|c| IoSlice::new(&c.bytes))
+                        .collect();
+                    let write = async {
+                        match w {
+                            WriteHalf::Tcp(t) => t.write_vectored(&iov).await,
+                            #[cfg(unix)]
+                            WriteHalf::Unix(u) => u.write_vectored(&iov).await,
+                            WriteHalf::Js => unreachable!(),
+                        }
+                    };
+                    tokio::select! {
+                        r = write => r,
+                        _ = self.until_terminated() => break,
+                    }
+                }
+            };
+            match written {
+                Ok(n) if n > 0 => self.advance(&mut local, n),
+                _ => {
+                    self.terminate();
+                    break;
+                }
+            }
+        }
+        if let WriteHalf::Js = *w {
+            if self.is(TERMINATED) {
+                self.push(record::DESTROY, 0, &[]);
+            }
+        }
+    }
+
+    fn advance(&self, local: &mut VecDeque<Chunk>, mut n: usize) {
+        let total = n as u64;
+        let mut counted = 0u64;
+        let mut callbacks = 0u64;
+        while n > 0 {
+            let Some(front) = local.front_mut() else {
+                break;
+            };
+            let len = front.bytes.len();
+            let take = n.min(len);
+            if front.counted {
+                counted += take as u64;
+            }
+            if take == len {
+                if front.notify {
+                    callbacks += 1;
+                }
+                local.pop_front();
+            } else {
+                front.bytes.advance(take);
+            }
+            n -= take;
+        }
+        self.hub.stats.bytes_out.fetch_add(total, Ordering::Relaxed);
+        let left = self.buffered.fetch_sub(counted, Ordering::AcqRel) - counted;
+        if callbacks > 0 {
+            self.push(record::SENT, callbacks, &[]);
+        }
+        if left <= self.config.max_backpressure / 2 && self.is(DRAIN_WANTED) {
+            self.flags.fetch_and(!DRAIN_WANTED, Ordering::AcqRel);
+            let more = self.dropped_unreported.swap(0, Ordering::Relaxed);
+            if more > 0 {
+                self.push(record::DROPPED, more, &[]);
+            }
+            self.push(record::DRAIN, 0, &[]);
+        }
+        if callbacks > 0 {
+            self.hub.flush_records();
+        }
+    }
+}

@@ -1,0 +1,560 @@
+//! The hub: a registry of connections keyed by `u32` id, the one bridge that carries all their
+//! inbound events to JS, adoption of upgraded sockets, and the JS-facing classes
+//! `NativeWsHub` (one per `WebSocketServer`, one shared by clients) and `NativeWsConnection`
+//! (one per `WebSocket`).
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+#[cfg(unix)]
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use bytes::Bytes;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use super::broadcast::{LogEntry, Topics};
+use super::config::ConnOptions;
+use super::connection::{Conn, ReadHalf, WriteHalf};
+use super::frame::{self, OP_BINARY, OP_CONT, OP_PING, OP_PONG, OP_TEXT};
+use crate::bridge::{BatchArgs, Bridge, BridgeOptions, Columns, Overflow};
+
+/// Totals a hub keeps.
+#[derive(Default)]
+pub struct HubStats {
+    /// Connections adopted.
+    pub opened: AtomicU64,
+    /// Data messages received.
+    pub messages_in: AtomicU64,
+    /// Bytes read from sockets.
+    pub bytes_in: AtomicU64,
+    /// Data messages queued (a broadcast counts once per connection).
+    pub messages_out: AtomicU64,
+    /// Bytes written to sockets.
+    pub bytes_out: AtomicU64,
+    /// Messages skipped by the `drop` backpressure policy.
+    pub dropped: AtomicU64,
+}
+
+/// State shared by a hub and its connections.
+pub struct HubCore {
+    pub(crate) bridge: Bridge,
+    conns: Mutex<HashMap<u32, Arc<Conn>>>,
+    next_id: AtomicU32,
+    pub(crate) topics: Topics,
+    pub(crate) stats: HubStats,
+    /// JS is dispatching a batch of several records: sends are queued for the runtime to write
+    /// (corked) instead of written directly from the JS thread.
+    pub(crate) corked: AtomicBool,
+    /// JS is dispatching a batch: new records wait and go as one batch when it is done.
+    dispatching: AtomicBool,
+    /// Fan-out frames not yet taken by every connection, in sequence order.
+    pub(crate) log: Mutex<VecDeque<LogEntry>>,
+    /// The sequence number of the latest fan-out frame.
+    seq: AtomicU64,
+    fanout_wake: Arc<tokio::sync::Notify>,
+    fanout_started: AtomicBool,
+}
+
+impl HubCore {
+    /// The sequence number of the latest fan-out frame.
+    pub(crate) fn fanout_seq(&self) -> u64 {
+        self.seq.load(Ordering::Acquire)
+    }
+
+    /// Appends a fan-out frame to the log (O(1)) and wakes the fan-out task.
+    fn fan_out(self: &Arc<Self>, frame: Bytes, except: Vec<u32>, topic: Option<Arc<str>>) {
+        {
+            let mut log = self.log.lock().unwrap();
+            let seq = self.seq.load(Ordering::Acquire) + 1;
+            log.push_back(LogEntry {
+                seq,
+                frame,
+                except,
+                topic,
+            });
+            // Published after the entry, so whoever sees `seq` finds it.
+            self.seq.store(seq, Ordering::Release);
+        }
+        if !self.fanout_started.swap(true, Ordering::AcqRel) {
+            let weak = Arc::downgrade(self);
+            let wake = self.fanout_wake.clone();
+            crate::runtime::spawn(fanout_task(weak, wake));
+        }
+        self.fanout_wake.notify_one();
+    }
+
+    /// Hands pending records to JS unless JS is dispatching (it flushes when it is done).
+    pub(crate) fn flush_records(&self) {
+        if !self.dispatching.load(Ordering::SeqCst) {
+            self.bridge.flush_if_idle();
+        }
+    }
+}
+
+impl HubCore {
+    /// Forgets a finished connection.
+    pub(crate) fn remove(&self, conn: &Conn) {
+        self.conns.lock().unwrap().remove(&conn.id);
+        self.topics.remove_all(conn);
+    }
+
+    fn register(self: &Arc<Self>, options: Option<ConnOptions>, fd: i32) -> Arc<Conn> {
+        let config = options.unwrap_or_default().into_config();
+        let mut conns = self.conns.lock().unwrap();
+        let mut id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        while conns.contains_key(&id) {
+            id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        }
+        let conn = Conn::new(self.clone(), id, config, fd);
+        conns.insert(id, conn.clone());
+        self.stats.opened.fetch_add(1, Ordering::Relaxed);
+        conn
+    }
+}
+
+/// Queues every logged fan-out frame on every connection, then drops the entries all have
+/// taken. Ends when the hub is gone.
+async fn fanout_task(hub: Weak<HubCore>, wake: Arc<tokio::sync::Notify>) {
+    loop {
+        wake.notified().await;
+        let Some(core) = hub.upgrade() else { return };
+        loop {
+            let target = core.fanout_seq();
+            let conns: Vec<Arc<Conn>> = core.conns.lock().unwrap().values().cloned().collect();
+            for c in &conns {
+                c.catch_up(target);
+            }
+            drop(conns);
+            // Every connection has taken everything up to `target` (one registered since
+            // starts after it), so those entries can go.
+            let mut log = core.log.lock().unwrap();
+            while log.front().is_some_and(|e| e.seq <= target) {
+                log.pop_front();
+            }
+            drop(log);
+            if core.fanout_seq() == target {
+                break;
+            }
+        }
+    }
+}
+
+fn io_error(what: &str, e: io::Error) -> Error {
+    Error::new(Status::GenericFailure, format!("{what}: {e}"))
+}
+
+/// Duplicates `fd` (close-on-exec) and wraps the duplicate in a tokio socket of the right kind.
+/// Returns the halves and the duplicate's descriptor number.
+#[cfg(unix)]
+fn adopt_fd(fd: i32) -> Result<(ReadHalf, WriteHalf, i32)> {
+    // SAFETY: fcntl with F_DUPFD_CLOEXEC only reads `fd`; a bad fd gives -1.
+    let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if dup < 0 {
+        return Err(io_error(
+            "cannot duplicate the socket",
+            io::Error::last_os_error(),
+        ));
+    }
+    // SAFETY: `dup` is a fresh descriptor that nothing else owns.
+    let owned = unsafe { OwnedFd::from_raw_fd(dup) };
+    // SAFETY: a zeroed sockaddr_storage is a valid out-buffer for getsockname.
+    let mut addr: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `addr` and `len` describe a writable buffer of the right size.
+    let rc = unsafe {
+        libc::getsockname(
+            dup,
+            (&mut addr as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io_error("not a socket", io::Error::last_os_error()));
+    }
+    let _guard = crate::runtime::handle().enter();
+    if addr.ss_family as i32 == libc::AF_UNIX {
+        let s = std::os::unix::net::UnixStream::from(owned);
+        s.set_nonblocking(true)
+            .map_err(|e| io_error("cannot adopt the socket", e))?;
+        let s = tokio::net::UnixStream::from_std(s)
+            .map_err(|e| io_error("cannot adopt the socket", e))?;
+        let (r, w) = s.into_split();
+        Ok((ReadHalf::Unix(r), WriteHalf::Unix(w), dup))
+    } else {
+        let s = std::net::TcpStream::from(owned);
+        s.set_nonblocking(true)
+            .map_err(|e| io_error("cannot adopt the socket", e))?;
+        let _ = s.set_nodelay(true);
+        let s = tokio::net::TcpStream::from_std(s)
+            .map_err(|e| io_error("cannot adopt the socket", e))?;
+        let (r, w) = s.into_split();
+        Ok((ReadHalf::Tcp(r), WriteHalf::Tcp(w), dup))
+    }
+}
+
+/// Without Unix descriptors, sockets are never adopted: JS pumps them instead.
+#[cfg(not(unix))]
+fn adopt_fd(_fd: i32) -> Result<(ReadHalf, WriteHalf, i32)> {
+    Err(Error::new(
+        Status::GenericFailure,
+        "adopting a socket by descriptor needs a Unix platform",
+    ))
+}
+
+/// Counters of a hub, as JS sees them.
+#[napi(object)]
+pub struct WsHubStats {
+    /// Connections open now.
+    pub connections: u32,
+    /// Connections adopted since the hub was made.
+    pub opened: f64,
+    /// Data messages received.
+    pub messages_in: f64,
+    /// Bytes read.
+    pub bytes_in: f64,
+    /// Data messages queued for sending (a broadcast counts once per connection).
+    pub messages_out: f64,
+    /// Bytes written.
+    pub bytes_out: f64,
+    /// Messages skipped by the `'drop'` backpressure policy.
+    pub dropped: f64,
+}
+
+/// A registry of WebSocket connections sharing one bridge to JS. The callback receives batches
+/// as described in `lib/bridge.js`; each record's tag is a connection id and its number a
+/// record kind (see `connection::record`).
+#[napi]
+pub struct NativeWsHub {
+    core: Arc<HubCore>,
+}
+
+#[napi]
+impl NativeWsHub {
+    /// Makes a hub delivering to `callback`. The hub does not keep Node alive until `setRef(true)`.
+    /// Inbound records are never dropped: when JS falls behind, readers wait (TCP backpressure).
+    #[napi(constructor)]
+    pub fn new(
+        env: Env,
+        #[napi(ts_arg_type = "(...args: any[]) => void")] callback: Function<BatchArgs, ()>,
+        options: Option<BridgeOptions>,
+    ) -> Result<Self> {
+        let mut config = options.unwrap_or_default().into_config(Columns {
+            tag: true,
+            number: true,
+            bytes: true,
+        });
+        config.overflow = Overflow::Wait;
+        let bridge = Bridge::new(&env, callback, config)?;
+        bridge.set_keep_alive(&env, false)?;
+        Ok(NativeWsHub {
+            core: Arc::new(HubCore {
+                bridge,
+                conns: Mutex::new(HashMap::new()),
+                next_id: AtomicU32::new(1),
+                topics: Topics::default(),
+                stats: HubStats::default(),
+                corked: AtomicBool::new(false),
+                dispatching: AtomicBool::new(false),
+                log: Mutex::new(VecDeque::new()),
+                seq: AtomicU64::new(0),
+                fanout_wake: Arc::new(tokio::sync::Notify::new()),
+                fanout_started: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// JS calls `dispatch(true, cork)` before dispatching a batch and `dispatch(false, false)`
+    /// after. Meanwhile new inbound records accumulate into one batch (handed over at the end),
+    /// and with `cork` sends are queued and written by the runtime (one vectored write per
+    /// socket) instead of written from the JS thread one by one.
+    #[napi]
+    pub fn dispatch(&self, on: bool, cork: bool) {
+        self.core.corked.store(cork, Ordering::Release);
+        self.core.dispatching.store(on, Ordering::SeqCst);
+        if !on {
+            self.core.bridge.flush_if_idle();
+        }
+    }
+
+    /// Whether the hub keeps Node's event loop alive (JS turns it on while connections exist).
+    #[napi]
+    pub fn set_ref(&self, env: Env, on: bool) -> Result<()> {
+        self.core.bridge.set_keep_alive(&env, on)
+    }
+
+    /// Adopts an upgraded socket by file descriptor: the descriptor is duplicated, so JS may
+    /// destroy its own socket afterwards (closing one of two descriptors sends no FIN).
+    /// `head` holds bytes already read past the handshake; `preamble` is written first (the
+    /// server's 101 response).
+    #[napi]
+    pub fn adopt_fd(
+        &self,
+        fd: i32,
+        head: BufferSlice,
+        preamble: BufferSlice,
+        options: Option<ConnOptions>,
+    ) -> Result<NativeWsConnection> {
+        let (r, w, raw) = adopt_fd(fd)?;
+        let conn = self.core.register(options, raw);
+        conn.enqueue_raw(Bytes::copy_from_slice(&preamble));
+        conn.start(Some(r), w, head.to_vec());
+        Ok(NativeWsConnection { conn })
+    }
+
+    /// Adopts a socket that has no file descriptor: JS feeds inbound bytes with `feed()` and
+    /// writes the `OUT` records it receives.
+    #[napi]
+    pub fn adopt_stream(
+        &self,
+        head: BufferSlice,
+        preamble: BufferSlice,
+        options: Option<ConnOptions>,
+    ) -> NativeWsConnection {
+        let conn = self.core.register(options, -1);
+        conn.enqueue_raw(Bytes::copy_from_slice(&preamble));
+        conn.start(None, WriteHalf::Js, head.to_vec());
+        NativeWsConnection { conn }
+    }
+
+    /// Sends one data frame to every connection except the ids in `except`, in order with the
+    /// other sends on each. The frame is built once; the runtime queues it on each connection
+    /// (O(1) on the calling thread). Returns how many connections it is addressed to (closing
+    /// ones skip it).
+    #[napi]
+    pub fn broadcast(&self, data: BufferSlice, binary: bool, except: Option<Vec<u32>>) -> u32 {
+        let frame = server_frame(&data, binary);
+        let except = except.unwrap_or_default();
+        let n = {
+            let conns = self.core.conns.lock().unwrap();
+            conns.len() - except.iter().filter(|id| conns.contains_key(id)).count()
+        };
+        self.core.fan_out(frame, except, None);
+        n as u32
+    }
+
+    /// Sends one data frame to the subscribers of `topic` except the ids in `except`.
+    #[napi]
+    pub fn publish(
+        &self,
+        topic: String,
+        data: BufferSlice,
+        binary: bool,
+        except: Option<Vec<u32>>,
+    ) -> u32 {
+        let frame = server_frame(&data, binary);
+        let except = except.unwrap_or_default();
+        let n = self.core.topics.count_except(&topic, &except);
+        if n > 0 {
+            self.core
+                .fan_out(frame, except, Some(Arc::from(topic.as_str())));
+        }
+        n as u32
+    }
+
+    /// Connections subscribed to `topic`.
+    #[napi]
+    pub fn num_subscribers(&self, topic: String) -> u32 {
+        self.core.topics.count(&topic) as u32
+    }
+
+    /// Connections open now.
+    #[napi(getter)]
+    pub fn size(&self) -> u32 {
+        self.core.conns.lock().unwrap().len() as u32
+    }
+
+    /// The hub's counters.
+    #[napi]
+    pub fn stats(&self) -> WsHubStats {
+        let s = &self.core.stats;
+        let l = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
+        WsHubStats {
+            connections: self.size(),
+            opened: l(&s.opened),
+            messages_in: l(&s.messages_in),
+            bytes_in: l(&s.bytes_in),
+            messages_out: l(&s.messages_out),
+            bytes_out: l(&s.bytes_out),
+            dropped: l(&s.dropped),
+        }
+    }
+
+    /// Closes the bridge (after a final batch). Connections still open are terminated.
+    #[napi]
+    pub fn close(&self) {
+        let conns: Vec<Arc<Conn>> = self.core.conns.lock().unwrap().values().cloned().collect();
+        for c in conns {
+            c.terminate();
+        }
+        self.core.bridge.close();
+    }
+}
+
+fn server_frame(data: &[u8], binary: bool) -> Bytes {
+    let op = if binary { OP_BINARY } else { OP_TEXT };
+    Bytes::from(frame::encode(op, true, &[data], None))
+}
+
+fn data_opcode(opcode: u32) -> u8 {
+    match opcode {
+        0 => OP_CONT,
+        1 => OP_TEXT,
+        _ => OP_BINARY,
+    }
+}
+
+/// One connection, as its `WebSocket` sees it.
+#[napi]
+pub struct NativeWsConnection {
+    conn: Arc<Conn>,
+}
+
+#[napi]
+impl NativeWsConnection {
+    /// The connection's id (the tag of its bridge records).
+    #[napi(getter)]
+    pub fn id(&self) -> u32 {
+        self.conn.id
+    }
+
+    /// Queues a data frame with `data` as payload (`opcode` 0 continuation, 1 text, 2 binary).
+    /// `mask` overrides the role's default; `notify` asks for a `SENT` record once written.
+    /// Returns 0 when queued, 1 when the connection is closing, 2 when the backpressure policy
+    /// dropped it.
+    #[napi]
+    pub fn send_buffer(
+        &self,
+        data: BufferSlice,
+        opcode: u32,
+        fin: bool,
+        mask: Option<bool>,
+        notify: bool,
+    ) -> u32 {
+        self.conn.catch_up_to_hub();
+        let frame = self.conn.frame(data_opcode(opcode), fin, &[&data], mask);
+        self.conn.enqueue(frame, true, notify, true)
+    }
+
+    /// `send_buffer` for a string (sent as its UTF-8 bytes).
+    #[napi]
+    pub fn send_string(
+        &self,
+        data: String,
+        opcode: u32,
+        fin: bool,
+        mask: Option<bool>,
+        notify: bool,
+    ) -> u32 {
+        self.conn.catch_up_to_hub();
+        let frame = self
+            .conn
+            .frame(data_opcode(opcode), fin, &[data.as_bytes()], mask);
+        self.conn.enqueue(frame, true, notify, true)
+    }
+
+    /// Queues a ping (`pong` false) or pong with `data` (at most 125 bytes; JS checks).
+    #[napi]
+    pub fn control(&self, pong: bool, data: BufferSlice, mask: Option<bool>, notify: bool) -> u32 {
+        self.conn.catch_up_to_hub();
+        let op = if pong { OP_PONG } else { OP_PING };
+        let frame = self.conn.frame(op, true, &[&data], mask);
+        self.conn.enqueue(frame, false, notify, true)
+    }
+
+    /// Starts the closing handshake with `code` (none when absent) and `reason`.
+    #[napi]
+    pub fn close(&self, code: Option<u32>, reason: Option<BufferSlice>) {
+        let reason: &[u8] = reason.as_deref().unwrap_or(&[]);
+        self.conn.catch_up_to_hub();
+        self.conn.close(code.map(|c| c as u16), reason);
+    }
+
+    /// Destroys the connection now.
+    #[napi]
+    pub fn terminate(&self) {
+        self.conn.terminate();
+    }
+
+    /// Stops reading from the socket.
+    #[napi]
+    pub fn pause(&self) {
+        self.conn.pause();
+    }
+
+    /// Reads again.
+    #[napi]
+    pub fn resume(&self) {
+        self.conn.resume();
+    }
+
+    /// Bytes queued and not yet written.
+    #[napi(getter)]
+    pub fn buffered_amount(&self) -> f64 {
+        self.conn.buffered_amount() as f64
+    }
+
+    /// Messages skipped by the `'drop'` backpressure policy.
+    #[napi(getter)]
+    pub fn dropped(&self) -> f64 {
+        self.conn.dropped() as f64
+    }
+
+    /// Subscribes to `topic`; false if already subscribed or closed.
+    #[napi]
+    pub fn subscribe(&self, topic: String) -> bool {
+        // Publishes issued before this call must not reach it: take them first.
+        self.conn.catch_up_to_hub();
+        self.conn.hub.topics.subscribe(&self.conn, &topic)
+    }
+
+    /// Unsubscribes from `topic`; false if not subscribed.
+    #[napi]
+    pub fn unsubscribe(&self, topic: String) -> bool {
+        // Publishes issued before this call still reach it.
+        self.conn.catch_up_to_hub();
+        self.conn.hub.topics.unsubscribe(&self.conn, &topic)
+    }
+
+    /// Whether the connection is subscribed to `topic`.
+    #[napi]
+    pub fn is_subscribed(&self, topic: String) -> bool {
+        Topics::is_subscribed(&self.conn, &topic)
+    }
+
+    /// The topics the connection is subscribed to.
+    #[napi]
+    pub fn topics(&self) -> Vec<String> {
+        self.conn
+            .topics
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|t| t.to_string())
+            .collect()
+    }
+
+    /// Feeds bytes read by a JS transport (sockets without a file descriptor).
+    #[napi]
+    pub fn feed(&self, data: BufferSlice) {
+        let mut owned = data.to_vec();
+        self.conn.on_input(&mut owned);
+    }
+
+    /// The JS transport's readable side ended.
+    #[napi]
+    pub fn end_input(&self) {
+        self.conn.input_ended();
+    }
+
+    /// The JS transport is full (`write()` returned false), or drained again (`on` false).
+    #[napi]
+    pub fn pause_output(&self, on: bool) {
+        if on {
+            self.conn.pause_output();
+        } else {
+            self.conn.resume_output();
+        }
+    }
+}
