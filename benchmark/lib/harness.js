@@ -1,0 +1,414 @@
+'use strict';
+
+// Shared machinery of the WebSocket benchmarks (ws-echo.js, ws-inbound.js, ws-memory.js,
+// fanout.js): builds the Rust load generator, starts servers of each kind pinned to CPU 0 and the
+// generator pinned to CPU 1, talks to both over JSON lines, bounds everything in time and kills
+// every child on exit, and writes Markdown sections into BENCHMARKS.md.
+
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const readline = require('node:readline');
+
+const ROOT = path.join(__dirname, '..', '..');
+const LOADGEN_DIR = path.join(ROOT, 'benchmark', 'loadgen');
+const LOADGEN = path.join(LOADGEN_DIR, 'target', 'release', 'loadgen');
+const SERVERS = path.join(ROOT, 'benchmark', 'servers');
+const KINDS = ['ferrocast', 'ws', 'uws'];
+const LABEL = { ferrocast: 'ferrocast', ws: 'ws', uws: 'uWS.js' };
+
+const children = new Set();
+
+function killAll() {
+  for (const child of children) {
+    try {
+      child.kill('SIGKILL');
+    } catch {}
+  }
+  children.clear();
+}
+
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+/** Parses `--flag`, `--key value` and `--key=value` arguments. */
+function parseArgs(argv = process.argv.slice(2)) {
+  const out = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) continue;
+    const eq = a.indexOf('=');
+    if (eq > 0) out[a.slice(2, eq)] = a.slice(eq + 1);
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) out[a.slice(2)] = argv[++i];
+    else out[a.slice(2)] = true;
+  }
+  return out;
+}
+
+function list(value, fallback) {
+  if (value === undefined || value === true) return fallback;
+  return String(value)
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+/** Kills everything and exits if the whole benchmark runs longer than `minutes`. */
+function watchdog(minutes, name) {
+  const t = setTimeout(
+    () => {
+      process.stderr.write(`${name}: gave up after ${minutes} min (--max-minutes); killing children\n`);
+      killAll();
+      process.exit(124);
+    },
+    minutes * 60 * 1000,
+  );
+  t.unref();
+}
+
+function log(msg) {
+  process.stderr.write(`${msg}\n`);
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the load generator with cargo --release unless the binary is newer than its sources. */
+function ensureLoadgen() {
+  const sources = Math.max(
+    newestMtime(path.join(LOADGEN_DIR, 'src')),
+    fs.statSync(path.join(LOADGEN_DIR, 'Cargo.toml')).mtimeMs,
+  );
+  if (fs.existsSync(LOADGEN) && fs.statSync(LOADGEN).mtimeMs >= sources) return LOADGEN;
+  log('building benchmark/loadgen (cargo build --release) …');
+  const r = spawnSync('cargo', ['build', '--release', '--manifest-path', path.join(LOADGEN_DIR, 'Cargo.toml')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 15 * 60 * 1000,
+  });
+  if (r.status !== 0 || !fs.existsSync(LOADGEN)) throw new Error('cargo build of benchmark/loadgen failed');
+  return LOADGEN;
+}
+
+const PIN = fs.existsSync('/usr/bin/taskset') && os.cpus().length >= 2 && !process.argv.includes('--no-pin');
+
+function pinned(cpu, cmd, args) {
+  return PIN ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
+}
+
+function track(child) {
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+function withTimeout(promise, ms, what) {
+  let t;
+  const timer = new Promise((_, reject) => {
+    t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timer]).finally(() => clearTimeout(t));
+}
+
+/**
+ * Starts `benchmark/servers/<kind>.js <mode>` on CPU 0. Resolves to a handle with `port`,
+ * `cmd(obj)` (one JSON command → its JSON reply) and `stop()`, or to null when the kind
+ * reports itself unavailable (ferrocast before ferrocast/ws exists).
+ */
+function startServer(kind, mode) {
+  const [cmd, args] = pinned(0, process.execPath, ['--expose-gc', path.join(SERVERS, `${kind}.js`), mode]);
+  const child = track(spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: ROOT }));
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000);
+  });
+  const waiters = [];
+  let onListening;
+  const lines = readline.createInterface({ input: child.stdout });
+  lines.on('line', (line) => {
+    let msg;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (msg.event) return onListening && onListening(msg);
+    const i = waiters.findIndex((w) => w.cmd === msg.reply || msg.reply === 'error');
+    if (i >= 0) waiters.splice(i, 1)[0].resolve(msg);
+  });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  exited.then(({ code, signal }) => {
+    for (const w of waiters.splice(0)) w.reject(new Error(`${kind} server exited (${code ?? signal}): ${stderr.trim()}`));
+  });
+  const handle = {
+    kind,
+    child,
+    port: 0,
+    cmd(obj, ms = 120000) {
+      return withTimeout(
+        new Promise((resolve, reject) => {
+          waiters.push({ cmd: obj.cmd, resolve, reject });
+          child.stdin.write(`${JSON.stringify(obj)}\n`);
+        }),
+        ms,
+        `${kind} server command ${obj.cmd}`,
+      );
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        child.stdin.end();
+      } catch {}
+      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      onListening = (msg) => {
+        if (msg.event === 'listening') {
+          handle.port = msg.port;
+          resolve(handle);
+        } else if (msg.event === 'unavailable') {
+          handle.unavailable = msg.message;
+          resolve(null);
+        }
+      };
+      exited.then(({ code, signal }) => reject(new Error(`${kind} server exited (${code ?? signal}) before listening: ${stderr.trim()}`)));
+    }),
+    20000,
+    `${kind} server start`,
+  ).catch((err) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+}
+
+/** Which server kinds load here: ferrocast is skipped (with its reason) until ferrocast/ws exists. */
+async function availableKinds(requested) {
+  const ok = [];
+  const missing = {};
+  for (const kind of requested) {
+    try {
+      const s = await startServer(kind, 'echo');
+      if (s) {
+        ok.push(kind);
+        await s.stop();
+      } else {
+        missing[kind] = 'unavailable';
+      }
+    } catch (err) {
+      missing[kind] = err.message.split('\n')[0];
+    }
+  }
+  for (const [kind, why] of Object.entries(missing)) log(`${kind}: not available (${why}); benchmarking the others`);
+  return { kinds: ok, missing };
+}
+
+/**
+ * Runs the load generator on CPU 1 with `args`. `onEvent(event)` is awaited for each progress
+ * event (ready, measure-start, measure-end), in order. Resolves to the result object; the
+ * generator is killed after `timeoutMs`.
+ */
+function runLoadgen(args, { onEvent = async () => {}, timeoutMs = 120000, keepStdin = false } = {}) {
+  // LOADGEN_PREFIX="perf record -g -o /tmp/perf.data" profiles the generator.
+  const prefix = (process.env.LOADGEN_PREFIX || '').split(' ').filter(Boolean);
+  const [cmd, argv] = prefix.length
+    ? pinned(1, prefix[0], [...prefix.slice(1), LOADGEN, ...args.map(String)])
+    : pinned(1, LOADGEN, args.map(String));
+  const child = track(spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] }));
+  if (!keepStdin) child.stdin.end();
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000);
+  });
+  let result = null;
+  let chain = Promise.resolve();
+  const lines = readline.createInterface({ input: child.stdout });
+  lines.on('line', (line) => {
+    let msg;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (msg.event === 'result') result = msg;
+    else chain = chain.then(() => onEvent(msg, child));
+  });
+  const done = new Promise((resolve, reject) => {
+    child.on('exit', (code, signal) => {
+      lines.close();
+      chain.then(
+        () => {
+          if (code === 0 && result) resolve(result);
+          else reject(new Error(`loadgen ${args[0]} exited (${code ?? signal}): ${stderr.trim()}`));
+        },
+        reject,
+      );
+    });
+  });
+  return withTimeout(done, timeoutMs, `loadgen ${args[0]}`).catch((err) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+}
+
+/** Polls the server's stats until it counts `n` open connections. */
+async function waitConnections(server, n, ms = 60000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const s = await server.cmd({ cmd: 'stats' });
+    if (s.connections >= n) return s;
+    if (Date.now() > until) throw new Error(`${server.kind}: ${s.connections}/${n} connections after ${ms} ms`);
+    await sleep(50);
+  }
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function median(values) {
+  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+/** Runs `fn(kind, round)` for every kind in every round, rotating the order each round. */
+async function interleaved(kinds, rounds, fn) {
+  const out = Object.fromEntries(kinds.map((k) => [k, []]));
+  for (let r = 0; r < rounds; r++) {
+    const order = kinds.map((_, i) => kinds[(i + r) % kinds.length]);
+    for (const kind of order) out[kind].push(await fn(kind, r));
+  }
+  return out;
+}
+
+function fmt(n, digits = 3) {
+  if (n === null || n === undefined || Number.isNaN(n)) return 'n/a';
+  const abs = Math.abs(n);
+  if (abs >= 1e6) return `${(n / 1e6).toPrecision(digits)}M`;
+  if (abs >= 1e4) return `${(n / 1e3).toPrecision(digits)}k`;
+  if (abs >= 100) return n.toFixed(0);
+  return n.toPrecision(digits);
+}
+
+function ratio(a, b) {
+  if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return 'n/a';
+  return `${(a / b).toFixed(2)}x`;
+}
+
+function table(header, rows) {
+  const lines = [`| ${header.join(' | ')} |`, `| ${header.map((h, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`];
+  for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+function machine() {
+  const cpu = os.cpus()[0];
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  return (
+    `${os.cpus().length}-core ${cpu ? cpu.model.trim() : 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ` +
+    `Linux ${os.release()}, Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ` +
+    `load average before the run: ${load}; server pinned to CPU 0, load generator to CPU 1: ${PIN ? 'yes' : 'no'}`
+  );
+}
+
+/**
+ * Replaces (or appends) the block that starts with `### <title>` inside the `## <section>` of
+ * BENCHMARKS.md, so each driver owns its own sub-section and re-runs overwrite only it.
+ */
+function writeBenchmarks(section, title, body, file = path.join(ROOT, 'BENCHMARKS.md')) {
+  let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const block = `### ${title}\n\n${body.trim()}\n`;
+  const secHead = `## ${section}`;
+  let start = text.split('\n').findIndex((l) => l.trim() === secHead);
+  if (start < 0) {
+    text = `${text.trimEnd()}\n\n${secHead}\n\n${block}`;
+  } else {
+    const lines = text.split('\n');
+    let end = lines.findIndex((l, i) => i > start && /^## /.test(l));
+    if (end < 0) end = lines.length;
+    const sec = lines.slice(start + 1, end);
+    const sub = sec.findIndex((l) => l.trim() === `### ${title}`);
+    let newSec;
+    if (sub < 0) {
+      newSec = [...trimTail(sec), '', ...block.split('\n')];
+    } else {
+      let subEnd = sec.findIndex((l, i) => i > sub && /^### /.test(l));
+      if (subEnd < 0) subEnd = sec.length;
+      newSec = [...sec.slice(0, sub), ...block.split('\n'), ...sec.slice(subEnd)];
+    }
+    text = [...lines.slice(0, start + 1), ...newSec, ...lines.slice(end)].join('\n');
+  }
+  fs.writeFileSync(file, `${text.trimEnd()}\n`);
+  log(`wrote "## ${section} / ### ${title}" in ${path.relative(ROOT, file)}`);
+}
+
+function trimTail(lines) {
+  const out = lines.slice();
+  while (out.length && out[out.length - 1].trim() === '') out.pop();
+  return out;
+}
+
+module.exports = {
+  KINDS,
+  LABEL,
+  PIN,
+  ROOT,
+  availableKinds,
+  ensureLoadgen,
+  fmt,
+  interleaved,
+  killAll,
+  list,
+  log,
+  machine,
+  median,
+  parseArgs,
+  ratio,
+  runLoadgen,
+  sleep,
+  startServer,
+  table,
+  waitConnections,
+  watchdog,
+  writeBenchmarks,
+};
+
+/**
+ * One comparison table: a row per cell, a column per kind (median of `get(run)` over rounds)
+ * and the ratios ferrocast ÷ ws, ferrocast ÷ uWS.js and uWS.js ÷ ws (plain quotients of the
+ * medians, whatever the metric's direction).
+ */
+function compareTable(cellLabel, cells, kinds, get, format = fmt) {
+  const all = KINDS.filter((k) => k === 'ferrocast' || kinds.includes(k));
+  const header = [cellLabel, ...all.map((k) => LABEL[k]), 'ferrocast ÷ ws', 'ferrocast ÷ uWS.js', 'uWS.js ÷ ws'];
+  const rows = cells.map((cell) => {
+    const med = Object.fromEntries(all.map((k) => [k, cell.runs[k] ? median(cell.runs[k].map(get)) : NaN]));
+    return [
+      cell.label,
+      ...all.map((k) => (cell.runs[k] ? format(med[k]) : 'not available')),
+      ratio(med.ferrocast, med.ws),
+      ratio(med.ferrocast, med.uws),
+      ratio(med.uws, med.ws),
+    ];
+  });
+  return table(header, rows);
+}
+
+module.exports.compareTable = compareTable;

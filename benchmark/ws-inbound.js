@@ -1,0 +1,110 @@
+'use strict';
+
+// Inbound WebSocket messages/s reaching a JS `message` listener: ferrocast/ws vs ws vs
+// uWebSockets.js (issue 4). 1,000 clients (Rust load generator on CPU 1) send 64-byte binary
+// messages as fast as TCP lets them; the server (CPU 0) counts what its listener receives and
+// the rate is taken from the server's own counter and clock over the measured window.
+//
+//   node benchmark/ws-inbound.js [--quick] [--rounds 3] [--duration 3] [--warmup 1]
+//        [--conns 1000] [--sizes 64] [--kinds ferrocast,ws,uws] [--no-write]
+
+const h = require('./lib/harness');
+
+async function main() {
+  const args = h.parseArgs();
+  const quick = Boolean(args.quick);
+  const rounds = Number(args.rounds || (quick ? 1 : 3));
+  const duration = Number(args.duration || (quick ? 1 : 3));
+  const warmup = Number(args.warmup || (quick ? 0.5 : 1));
+  const connsList = h.list(args.conns, quick ? ['100'] : ['1000']).map(Number);
+  const sizes = h.list(args.sizes, ['64']).map(Number);
+  h.watchdog(Number(args['max-minutes'] || 15), 'ws-inbound');
+  h.ensureLoadgen();
+  const { kinds } = await h.availableKinds(h.list(args.kinds, h.KINDS));
+  if (kinds.length === 0) throw new Error('no server kind available');
+
+  const cells = [];
+  for (const conns of connsList) {
+    for (const size of sizes) {
+      const label = `${conns} clients × ${size} B`;
+      h.log(`inbound ${label}`);
+      const runs = await h.interleaved(kinds, rounds, async (kind) => {
+        const server = await h.startServer(kind, 'inbound');
+        let s0;
+        let s1;
+        try {
+          const res = await h.runLoadgen(
+            ['inbound', '--port', server.port, '--conns', conns, '--size', size, '--duration', duration, '--warmup', warmup],
+            {
+              timeoutMs: (duration + warmup + 60) * 1000,
+              onEvent: async (ev) => {
+                if (ev.event === 'measure-start') s0 = await server.cmd({ cmd: 'stats', reset: true });
+                if (ev.event === 'measure-end') s1 = await server.cmd({ cmd: 'stats' });
+              },
+            },
+          );
+          const wall = (s1.t_ms - s0.t_ms) / 1000;
+          const received = s1.received - s0.received;
+          const cpu = s1.cpu_s - s0.cpu_s;
+          const run = {
+            rate: received / wall,
+            server_util: cpu / wall,
+            server_us_per_msg: (cpu / received) * 1e6,
+            sent_rate: res.send_rate,
+            gen_util: res.gen_cpu_util,
+            eld_p99_ms: s1.eld_p99_ms,
+            rss: s1.rss,
+          };
+          h.log(
+            `  ${kind.padEnd(9)} ${h.fmt(run.rate)} msg/s received (generator wrote ${h.fmt(run.sent_rate)}/s, ` +
+              `${run.gen_util.toFixed(2)} CPU)  server ${run.server_util.toFixed(2)} CPU  ` +
+              `${run.server_us_per_msg.toFixed(2)} µs/msg  ELD p99 ${run.eld_p99_ms} ms`,
+          );
+          return run;
+        } finally {
+          await server.stop();
+        }
+      });
+      cells.push({ label, runs });
+    }
+  }
+
+  const body = [
+    `Machine: ${h.machine()}. Command: \`node benchmark/ws-inbound.js${quick ? ' --quick' : ''}\`; ` +
+      `${rounds} round(s) of ${duration} s after ${warmup} s warm-up, kinds interleaved, medians. ` +
+      'Every client writes binary messages back to back (16 KiB per write); the rate is what the ' +
+      "server's JS `message` listener counted, over the server's own clock.",
+    '',
+    '**Messages per second reaching the JS listener** (higher is better):',
+    '',
+    h.compareTable('Cell', cells, kinds, (r) => r.rate),
+    '',
+    '**Server CPU per message, µs** (lower is better; whole process):',
+    '',
+    h.compareTable('Cell', cells, kinds, (r) => r.server_us_per_msg, (v) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a')),
+    '',
+    'Event-loop delay p99 (ms), server RSS and the generator’s CPU use (1.00 = saturated):',
+    '',
+    h.table(
+      ['Cell', ...kinds.flatMap((k) => [`${h.LABEL[k]} ELD p99`, `${h.LABEL[k]} RSS MiB`, `generator CPU (${h.LABEL[k]})`])],
+      cells.map((c) => [
+        c.label,
+        ...kinds.flatMap((k) => [
+          h.median(c.runs[k].map((r) => r.eld_p99_ms)).toFixed(1),
+          (h.median(c.runs[k].map((r) => r.rss)) / 2 ** 20).toFixed(0),
+          h.median(c.runs[k].map((r) => r.gen_util)).toFixed(2),
+        ]),
+      ]),
+    ),
+  ].join('\n');
+  console.log(body);
+  if (!args['no-write']) h.writeBenchmarks('WebSocket', quick ? 'Inbound (quick run)' : 'Inbound messages', body);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err.stack || err);
+    process.exit(1);
+  },
+);
