@@ -26,6 +26,8 @@ async function burstRun(kind, conns, size, wantCount, wsBudget) {
   const server = await h.startServer(kind, 'fanout');
   let s0;
   let s1;
+  let c0;
+  let c1;
   let reply;
   try {
     const res = await h.runLoadgen(
@@ -36,16 +38,19 @@ async function burstRun(kind, conns, size, wantCount, wsBudget) {
         onEvent: async (ev, child) => {
           if (ev.event === 'ready') {
             await h.waitConnections(server, conns);
+            c0 = h.cpuTimes();
             s0 = await server.cmd({ cmd: 'stats', reset: true });
             reply = await server.cmd({ cmd: 'burst', count, size }, 300000);
           } else if (ev.event === 'measure-end') {
             s1 = await server.cmd({ cmd: 'stats' });
+            c1 = h.cpuTimes();
             child.stdin.end();
           }
         },
       },
     );
     const cpu = s1.cpu_s - s0.cpu_s;
+    const other = h.otherLoad(c0, c1, (s1.t_ms - s0.t_ms) / 1000, cpu, res.gen_cpu_s);
     return {
       rate: res.rate,
       fraction: res.fraction,
@@ -59,6 +64,7 @@ async function burstRun(kind, conns, size, wantCount, wsBudget) {
       span_s: res.first_to_last_s,
       outcome: res.outcome,
       count,
+      other,
     };
   } finally {
     await server.stop();
@@ -69,6 +75,8 @@ async function rateRun(kind, conns, size, rate, duration) {
   const server = await h.startServer(kind, 'fanout');
   let s0;
   let s1;
+  let c0;
+  let c1;
   let reply;
   const expect = Math.round(rate * duration);
   try {
@@ -80,16 +88,19 @@ async function rateRun(kind, conns, size, rate, duration) {
         onEvent: async (ev, child) => {
           if (ev.event === 'ready') {
             await h.waitConnections(server, conns);
+            c0 = h.cpuTimes();
             s0 = await server.cmd({ cmd: 'stats', reset: true });
             reply = await server.cmd({ cmd: 'rate', rate, duration, size }, (duration + 120) * 1000);
           } else if (ev.event === 'measure-end') {
             s1 = await server.cmd({ cmd: 'stats' });
+            c1 = h.cpuTimes();
             child.stdin.end();
           }
         },
       },
     );
     const cpu = s1.cpu_s - s0.cpu_s;
+    const other = h.otherLoad(c0, c1, (s1.t_ms - s0.t_ms) / 1000, cpu, res.gen_cpu_s);
     const lat = res.latency || {};
     return {
       p50_us: lat.p50,
@@ -104,6 +115,7 @@ async function rateRun(kind, conns, size, rate, duration) {
       eld_max_ms: reply.eld_max_ms,
       rss: s1.rss,
       gen_util: res.gen_cpu_util,
+      other,
     };
   } finally {
     await server.stop();
@@ -128,7 +140,7 @@ async function main() {
   const wsBudget = Number(args['ws-max-deliveries'] || 1e6);
   h.watchdog(Number(args['max-minutes'] || 40), 'fanout');
   h.ensureLoadgen();
-  const { kinds } = await h.availableKinds(h.list(args.kinds, h.KINDS));
+  const { kinds, missing } = await h.availableKinds(h.list(args.kinds, h.KINDS));
   if (kinds.length === 0) throw new Error('no server kind available');
 
   const burst = [];
@@ -143,7 +155,8 @@ async function main() {
           h.log(
             `  ${kind.padEnd(9)} ${h.fmt(r.rate)} deliveries/s (${(r.fraction * 100).toFixed(1)}% of ${h.fmt(conns * count)}, ` +
               `${r.span_s.toFixed(2)} s, ${r.outcome})  loop ${r.loop_ms.toFixed(0)} ms  ELD p99 ${r.eld_p99_ms} / max ${r.eld_max_ms} ms  ` +
-              `${r.cpu_per_m.toFixed(2)} CPU-s/M  peak RSS ${mib(r.max_rss)} MiB  generator ${r.gen_util.toFixed(2)} CPU`,
+              `${r.cpu_per_m.toFixed(2)} CPU-s/M  peak RSS ${mib(r.max_rss)} MiB  generator ${r.gen_util.toFixed(2)} CPU  ` +
+              `others on CPU0/1 ${h.pct(r.other.cpu0)}/${h.pct(r.other.cpu1)}`,
           );
           return r;
         });
@@ -156,7 +169,8 @@ async function main() {
           h.log(
             `  ${kind.padEnd(9)} p50 ${us(r.p50_us)} p99 ${us(r.p99_us)} p999 ${us(r.p999_us)}  delivered ` +
               `${(r.fraction * 100).toFixed(1)}% (sent ${(r.sent_fraction * 100).toFixed(1)}%)  ELD p99 ${r.eld_p99_ms} / max ` +
-              `${r.eld_max_ms} ms  server ${r.server_util.toFixed(2)} CPU  ${r.cpu_per_m.toFixed(2)} CPU-s/M  generator ${r.gen_util.toFixed(2)} CPU`,
+              `${r.eld_max_ms} ms  server ${r.server_util.toFixed(2)} CPU  ${r.cpu_per_m.toFixed(2)} CPU-s/M  generator ${r.gen_util.toFixed(2)} CPU  ` +
+              `others on CPU0/1 ${h.pct(r.other.cpu0)}/${h.pct(r.other.cpu1)}`,
           );
           return r;
         });
@@ -167,7 +181,7 @@ async function main() {
 
   const med = (cell, k, f) => h.median(cell.runs[k].map(f));
   const parts = [
-    `Machine: ${h.machine()}. Command: \`node benchmark/fanout.js${quick ? ' --quick' : ''}\`; ` +
+    `${h.peersNote(missing, 'node benchmark/fanout.js')}Machine: ${h.machine()}. Command: \`node benchmark/fanout.js${quick ? ' --quick' : ''}\`; ` +
       `${rounds} round(s), kinds interleaved, medians; a fresh server and fresh connections for every run. ` +
       'Binary messages; ws broadcasts with `wss.clients.forEach(c => c.send(msg))`, uWS.js with ' +
       '`app.publish` (maxBackpressure raised to 256 MiB so no message is skipped), ferrocast with `wss.broadcast`.',
@@ -187,7 +201,8 @@ async function main() {
       h.compareTable('Cell', burst, kinds, (r) => r.cpu_per_m, num(2)),
       '',
       'Burst details per kind — fraction delivered, event-loop delay p99 / max (ms) from the burst ' +
-        'until the last delivery, peak server RSS (MiB), load-generator CPU (1.00 = saturated):',
+        'until the last delivery, peak server RSS (MiB), load-generator CPU (1.00 = saturated), share of ' +
+        'CPU 0 / CPU 1 used by other processes on this shared machine:',
       '',
       h.table(
         ['Cell', ...kinds.map((k) => h.LABEL[k])],
@@ -196,7 +211,8 @@ async function main() {
           ...kinds.map(
             (k) =>
               `${(med(c, k, (r) => r.fraction) * 100).toFixed(1)}%, ELD ${num(1)(med(c, k, (r) => r.eld_p99_ms))} / ` +
-              `${num(0)(med(c, k, (r) => r.eld_max_ms))}, ${mib(med(c, k, (r) => r.max_rss))} MiB, gen ${num(2)(med(c, k, (r) => r.gen_util))}`,
+              `${num(0)(med(c, k, (r) => r.eld_max_ms))}, ${mib(med(c, k, (r) => r.max_rss))} MiB, gen ${num(2)(med(c, k, (r) => r.gen_util))}, ` +
+              `others ${h.otherCell(c.runs[k])}`,
           ),
         ]),
       ),
@@ -210,7 +226,7 @@ async function main() {
       h.compareTable('Cell', rated, kinds, (r) => r.p99_us, us),
       '',
       'Rate details per kind — latency p50 / p99 / p999, fraction delivered, event-loop delay p99 / max (ms), ' +
-        'server CPU-seconds per million deliveries, load-generator CPU:',
+        'server CPU-seconds per million deliveries, load-generator CPU, share of CPU 0 / CPU 1 used by other processes:',
       '',
       h.table(
         ['Cell', ...kinds.map((k) => h.LABEL[k])],
@@ -220,7 +236,8 @@ async function main() {
             (k) =>
               `${us(med(c, k, (r) => r.p50_us))} / ${us(med(c, k, (r) => r.p99_us))} / ${us(med(c, k, (r) => r.p999_us))}, ` +
               `${(med(c, k, (r) => r.fraction) * 100).toFixed(1)}%, ELD ${num(1)(med(c, k, (r) => r.eld_p99_ms))} / ` +
-              `${num(0)(med(c, k, (r) => r.eld_max_ms))}, ${num(2)(med(c, k, (r) => r.cpu_per_m))} CPU-s/M, gen ${num(2)(med(c, k, (r) => r.gen_util))}`,
+              `${num(0)(med(c, k, (r) => r.eld_max_ms))}, ${num(2)(med(c, k, (r) => r.cpu_per_m))} CPU-s/M, gen ${num(2)(med(c, k, (r) => r.gen_util))}, ` +
+              `others ${h.otherCell(c.runs[k])}`,
           ),
         ]),
       ),

@@ -6,7 +6,7 @@
 // CPU 0; kinds are interleaved, several rounds, medians reported.
 //
 //   node benchmark/ws-echo.js [--quick] [--rounds 3] [--duration 3] [--warmup 1]
-//        [--conns 1,100,1000] [--sizes 64,16384] [--kinds ferrocast,ws,uws] [--no-write]
+//        [--conns 1,100,1000] [--sizes 64,16384] [--inflight 1] [--kinds ferrocast,ws,uws] [--no-write]
 
 const h = require('./lib/harness');
 
@@ -18,28 +18,43 @@ async function main() {
   const warmup = Number(args.warmup || (quick ? 0.5 : 1));
   const connsList = h.list(args.conns, quick ? ['1', '100'] : ['1', '100', '1000']).map(Number);
   const sizes = h.list(args.sizes, quick ? ['64'] : ['64', '16384']).map(Number);
+  // Messages each connection keeps in flight (written together, then their echoes read).
+  const inflight = Number(args.inflight || 1);
   h.watchdog(Number(args['max-minutes'] || 20), 'ws-echo');
   h.ensureLoadgen();
-  const { kinds } = await h.availableKinds(h.list(args.kinds, h.KINDS));
+  const { kinds, missing } = await h.availableKinds(h.list(args.kinds, h.KINDS));
   if (kinds.length === 0) throw new Error('no server kind available');
 
   const cells = [];
   for (const size of sizes) {
     for (const conns of connsList) {
-      const label = `${conns} conn × ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}`;
+      const label =
+        `${conns} conn × ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}` + (inflight > 1 ? ` × ${inflight} in flight` : '');
       h.log(`echo ${label}`);
       const runs = await h.interleaved(kinds, rounds, async (kind) => {
         const server = await h.startServer(kind, 'echo');
         let s0;
         let s1;
+        let c0;
+        let c1;
         try {
           const res = await h.runLoadgen(
-            ['echo', '--port', server.port, '--conns', conns, '--size', size, '--duration', duration, '--warmup', warmup],
+            [
+              'echo',
+              ...['--port', server.port, '--conns', conns, '--size', size, '--inflight', inflight],
+              ...['--duration', duration, '--warmup', warmup],
+            ],
             {
               timeoutMs: (duration + warmup + 60) * 1000,
               onEvent: async (ev) => {
-                if (ev.event === 'measure-start') s0 = await server.cmd({ cmd: 'stats', reset: true });
-                if (ev.event === 'measure-end') s1 = await server.cmd({ cmd: 'stats' });
+                if (ev.event === 'measure-start') {
+                  c0 = h.cpuTimes();
+                  s0 = await server.cmd({ cmd: 'stats', reset: true });
+                }
+                if (ev.event === 'measure-end') {
+                  s1 = await server.cmd({ cmd: 'stats' });
+                  c1 = h.cpuTimes();
+                }
               },
             },
           );
@@ -53,10 +68,12 @@ async function main() {
             gen_util: res.gen_cpu_util,
             eld_p99_ms: s1.eld_p99_ms,
             errors: res.errors,
+            other: h.otherLoad(c0, c1, wall, cpu, res.gen_cpu_s),
           };
           h.log(
             `  ${kind.padEnd(9)} ${h.fmt(run.rate)} rt/s  p99 ${run.p99_us} µs  server ${run.server_util.toFixed(2)} CPU ` +
-              `(${run.server_us_per_rt.toFixed(2)} µs/rt)  generator ${run.gen_util.toFixed(2)} CPU`,
+              `(${run.server_us_per_rt.toFixed(2)} µs/rt)  generator ${run.gen_util.toFixed(2)} CPU  ` +
+              `others on CPU0/1 ${h.pct(run.other.cpu0)}/${h.pct(run.other.cpu1)}`,
           );
           return run;
         } finally {
@@ -68,9 +85,11 @@ async function main() {
   }
 
   const body = [
-    `Machine: ${h.machine()}. Command: \`node benchmark/ws-echo.js${quick ? ' --quick' : ''}\`; ` +
+    `${h.peersNote(missing, 'node benchmark/ws-echo.js')}Machine: ${h.machine()}. Command: \`node benchmark/ws-echo.js${quick ? ' --quick' : ''}\`; ` +
       `${rounds} round(s) of ${duration} s after ${warmup} s warm-up, kinds interleaved, medians. ` +
-      'Each connection keeps one binary message in flight (send, wait for the echo, repeat).',
+      (inflight > 1
+        ? `Each connection writes ${inflight} binary messages at once, then reads their echoes, and repeats.`
+        : 'Each connection keeps one binary message in flight (send, wait for the echo, repeat).'),
     '',
     '**Round-trips per second** (higher is better):',
     '',
@@ -80,19 +99,24 @@ async function main() {
     '',
     h.compareTable('Cell', cells, kinds, (r) => r.server_us_per_rt, (v) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a')),
     '',
-    '**Round-trip latency p99, µs**, and the load generator’s own CPU use (1.00 = its core saturated):',
+    '**Round-trip latency p99, µs**, the load generator’s own CPU use (1.00 = its core saturated) and ' +
+      'the share of CPU 0 / CPU 1 that other processes on this shared machine used meanwhile:',
     '',
     h.table(
-      ['Cell', ...kinds.map((k) => `${h.LABEL[k]} p99`), ...kinds.map((k) => `generator CPU (${h.LABEL[k]})`)],
+      ['Cell', ...kinds.flatMap((k) => [`${h.LABEL[k]} p99`, `generator CPU`, `others CPU0/CPU1`])],
       cells.map((c) => [
         c.label,
-        ...kinds.map((k) => h.fmt(h.median(c.runs[k].map((r) => r.p99_us)))),
-        ...kinds.map((k) => h.median(c.runs[k].map((r) => r.gen_util)).toFixed(2)),
+        ...kinds.flatMap((k) => [
+          h.fmt(h.median(c.runs[k].map((r) => r.p99_us))),
+          h.median(c.runs[k].map((r) => r.gen_util)).toFixed(2),
+          h.otherCell(c.runs[k]),
+        ]),
       ]),
     ),
   ].join('\n');
   console.log(body);
-  if (!args['no-write']) h.writeBenchmarks('WebSocket', quick ? 'Echo (quick run)' : 'Echo round-trips', body);
+  const title = quick ? 'Echo (quick run)' : `Echo round-trips${inflight > 1 ? `, ${inflight} in flight` : ''}`;
+  if (!args['no-write']) h.writeBenchmarks('WebSocket', title, body);
 }
 
 main().then(

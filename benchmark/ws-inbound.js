@@ -20,7 +20,7 @@ async function main() {
   const sizes = h.list(args.sizes, ['64']).map(Number);
   h.watchdog(Number(args['max-minutes'] || 15), 'ws-inbound');
   h.ensureLoadgen();
-  const { kinds } = await h.availableKinds(h.list(args.kinds, h.KINDS));
+  const { kinds, missing } = await h.availableKinds(h.list(args.kinds, h.KINDS));
   if (kinds.length === 0) throw new Error('no server kind available');
 
   const cells = [];
@@ -32,14 +32,22 @@ async function main() {
         const server = await h.startServer(kind, 'inbound');
         let s0;
         let s1;
+        let c0;
+        let c1;
         try {
           const res = await h.runLoadgen(
             ['inbound', '--port', server.port, '--conns', conns, '--size', size, '--duration', duration, '--warmup', warmup],
             {
               timeoutMs: (duration + warmup + 60) * 1000,
               onEvent: async (ev) => {
-                if (ev.event === 'measure-start') s0 = await server.cmd({ cmd: 'stats', reset: true });
-                if (ev.event === 'measure-end') s1 = await server.cmd({ cmd: 'stats' });
+                if (ev.event === 'measure-start') {
+                  c0 = h.cpuTimes();
+                  s0 = await server.cmd({ cmd: 'stats', reset: true });
+                }
+                if (ev.event === 'measure-end') {
+                  s1 = await server.cmd({ cmd: 'stats' });
+                  c1 = h.cpuTimes();
+                }
               },
             },
           );
@@ -54,11 +62,13 @@ async function main() {
             gen_util: res.gen_cpu_util,
             eld_p99_ms: s1.eld_p99_ms,
             rss: s1.rss,
+            other: h.otherLoad(c0, c1, wall, cpu, res.gen_cpu_s),
           };
           h.log(
             `  ${kind.padEnd(9)} ${h.fmt(run.rate)} msg/s received (generator wrote ${h.fmt(run.sent_rate)}/s, ` +
               `${run.gen_util.toFixed(2)} CPU)  server ${run.server_util.toFixed(2)} CPU  ` +
-              `${run.server_us_per_msg.toFixed(2)} µs/msg  ELD p99 ${run.eld_p99_ms} ms`,
+              `${run.server_us_per_msg.toFixed(2)} µs/msg  ELD p99 ${run.eld_p99_ms} ms  ` +
+              `others on CPU0/1 ${h.pct(run.other.cpu0)}/${h.pct(run.other.cpu1)}`,
           );
           return run;
         } finally {
@@ -70,7 +80,7 @@ async function main() {
   }
 
   const body = [
-    `Machine: ${h.machine()}. Command: \`node benchmark/ws-inbound.js${quick ? ' --quick' : ''}\`; ` +
+    `${h.peersNote(missing, 'node benchmark/ws-inbound.js')}Machine: ${h.machine()}. Command: \`node benchmark/ws-inbound.js${quick ? ' --quick' : ''}\`; ` +
       `${rounds} round(s) of ${duration} s after ${warmup} s warm-up, kinds interleaved, medians. ` +
       'Every client writes binary messages back to back (16 KiB per write); the rate is what the ' +
       "server's JS `message` listener counted, over the server's own clock.",
@@ -83,16 +93,18 @@ async function main() {
     '',
     h.compareTable('Cell', cells, kinds, (r) => r.server_us_per_msg, (v) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a')),
     '',
-    'Event-loop delay p99 (ms), server RSS and the generator’s CPU use (1.00 = saturated):',
+    'Event-loop delay p99 (ms), server RSS, the generator’s CPU use (1.00 = saturated) and the share of ' +
+      'CPU 0 / CPU 1 that other processes on this shared machine used meanwhile:',
     '',
     h.table(
-      ['Cell', ...kinds.flatMap((k) => [`${h.LABEL[k]} ELD p99`, `${h.LABEL[k]} RSS MiB`, `generator CPU (${h.LABEL[k]})`])],
+      ['Cell', ...kinds.flatMap((k) => [`${h.LABEL[k]} ELD p99`, 'RSS MiB', 'generator CPU', 'others CPU0/CPU1'])],
       cells.map((c) => [
         c.label,
         ...kinds.flatMap((k) => [
           h.median(c.runs[k].map((r) => r.eld_p99_ms)).toFixed(1),
           (h.median(c.runs[k].map((r) => r.rss)) / 2 ** 20).toFixed(0),
           h.median(c.runs[k].map((r) => r.gen_util)).toFixed(2),
+          h.otherCell(c.runs[k]),
         ]),
       ]),
     ),

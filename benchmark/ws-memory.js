@@ -17,7 +17,7 @@ async function main() {
   const settle = Number(args.settle || 1);
   h.watchdog(Number(args['max-minutes'] || 15), 'ws-memory');
   h.ensureLoadgen();
-  const { kinds } = await h.availableKinds(h.list(args.kinds, h.KINDS));
+  const { kinds, missing } = await h.availableKinds(h.list(args.kinds, h.KINDS));
   if (kinds.length === 0) throw new Error('no server kind available');
 
   const cells = [];
@@ -65,7 +65,7 @@ async function main() {
 
   const kib = (v) => (Number.isFinite(v) ? (v / 1024).toFixed(2) : 'n/a');
   const body = [
-    `Machine: ${h.machine()}. Command: \`node benchmark/ws-memory.js${quick ? ' --quick' : ''}\`; ` +
+    `${h.peersNote(missing, 'node benchmark/ws-memory.js')}Machine: ${h.machine()}. Command: \`node benchmark/ws-memory.js${quick ? ' --quick' : ''}\`; ` +
       `${rounds} round(s), kinds interleaved, medians. Server RSS after a full GC (node --expose-gc), ` +
       `before the clients connect and ${settle} s after all are open; no messages are exchanged.`,
     '',

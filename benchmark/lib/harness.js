@@ -288,12 +288,59 @@ function median(values) {
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
-/** Runs `fn(kind, round)` for every kind in every round, rotating the order each round. */
+const QUIET = {
+  // Before each run, wait (up to `maxWaitS`) until other processes use less than `threshold`
+  // of each of CPU 0 and CPU 1: the machine is shared with builds. --quiet 0 disables.
+  threshold: Number(parseArgs().quiet ?? 0.3),
+  maxWaitS: Number(parseArgs()['quiet-wait'] ?? 30),
+  // A run during which others used more than `threshold` of CPU 0 or CPU 1 is run again, up to
+  // `retries` times; the last attempt counts either way.
+  retries: Number(parseArgs().retries ?? 2),
+};
+
+async function waitQuiet() {
+  if (!(QUIET.threshold > 0)) return;
+  const until = Date.now() + QUIET.maxWaitS * 1000;
+  let waited = false;
+  for (;;) {
+    const a = cpuTimes();
+    await sleep(500);
+    const b = cpuTimes();
+    if (a.length < 2) return;
+    const busy = [0, 1].map((i) => (b[i].busy - a[i].busy) / 0.5);
+    if (busy.every((x) => x < QUIET.threshold)) {
+      if (waited) log(`  (machine quiet again: CPU0 ${pct(busy[0])}, CPU1 ${pct(busy[1])})`);
+      return;
+    }
+    if (Date.now() > until) {
+      log(`  (still busy after ${QUIET.maxWaitS} s: CPU0 ${pct(busy[0])}, CPU1 ${pct(busy[1])} used by others; running anyway)`);
+      return;
+    }
+    if (!waited) log(`  (waiting for other processes: CPU0 ${pct(busy[0])}, CPU1 ${pct(busy[1])} busy)`);
+    waited = true;
+  }
+}
+
+/**
+ * Runs `fn(kind, round)` for every kind in every round, rotating the order each round, after
+ * waiting for the shared machine to be quiet, and again when it was not quiet meanwhile.
+ */
 async function interleaved(kinds, rounds, fn) {
   const out = Object.fromEntries(kinds.map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) {
     const order = kinds.map((_, i) => kinds[(i + r) % kinds.length]);
-    for (const kind of order) out[kind].push(await fn(kind, r));
+    for (const kind of order) {
+      let run;
+      for (let attempt = 0; ; attempt++) {
+        await waitQuiet();
+        run = await fn(kind, r);
+        const o = run && run.other;
+        const noisy = o && (o.cpu0 > QUIET.threshold || o.cpu1 > QUIET.threshold);
+        if (!noisy || attempt >= QUIET.retries) break;
+        log(`  (${kind}: other processes used CPU0 ${pct(o.cpu0)} / CPU1 ${pct(o.cpu1)} during the run; running it again)`);
+      }
+      out[kind].push(run);
+    }
   }
   return out;
 }
@@ -412,3 +459,60 @@ function compareTable(cellLabel, cells, kinds, get, format = fmt) {
 }
 
 module.exports.compareTable = compareTable;
+
+/** Per-CPU user+nice+system seconds from /proc/stat (empty where there is no /proc). */
+function cpuTimes() {
+  try {
+    return fs
+      .readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .filter((l) => /^cpu\d+ /.test(l))
+      .map((l) => {
+        const f = l.trim().split(/\s+/).slice(1).map(Number);
+        return { busy: (f[0] + f[1] + f[2]) / 100, steal: (f[7] || 0) / 100 };
+      });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * How busy each pinned CPU was with other work during a window: (busy − ours) / wall, for CPU 0
+ * (the server's) and CPU 1 (the generator's). The machine is shared, so every table reports it.
+ */
+function otherLoad(before, after, wallS, serverCpuS, genCpuS) {
+  if (before.length < 2 || after.length < 2 || !(wallS > 0)) return { cpu0: NaN, cpu1: NaN };
+  const d = (i) => after[i].busy - before[i].busy;
+  return {
+    cpu0: Math.max(0, (d(0) - serverCpuS) / wallS),
+    cpu1: Math.max(0, (d(1) - genCpuS) / wallS),
+  };
+}
+
+module.exports.cpuTimes = cpuTimes;
+module.exports.otherLoad = otherLoad;
+
+function pct(v) {
+  return Number.isFinite(v) ? `${Math.round(v * 100)}%` : 'n/a';
+}
+
+/** "a% / b%": median share of CPU 0 / CPU 1 used by other processes over a cell's runs. */
+function otherCell(runs) {
+  const m0 = median(runs.map((r) => r.other && r.other.cpu0));
+  const m1 = median(runs.map((r) => r.other && r.other.cpu1));
+  return `${pct(m0)} / ${pct(m1)}`;
+}
+
+module.exports.pct = pct;
+module.exports.otherCell = otherCell;
+
+/** The line that labels a table as peers-only when ferrocast could not be benchmarked. */
+function peersNote(missing, command) {
+  if (!missing || !missing.ferrocast) return '';
+  return (
+    '**Peers only — baseline.** `ferrocast/ws` was not available when this ran (`require(\'ferrocast/ws\')` ' +
+    `failed), so the ferrocast columns are empty; \`${command}\` fills them in once it lands.\n\n`
+  );
+}
+
+module.exports.peersNote = peersNote;

@@ -69,6 +69,9 @@ struct Args {
     /// Seconds of warm-up before the measurement (echo, inbound).
     #[arg(long, default_value_t = 1.0)]
     warmup: f64,
+    /// Echo: messages each connection writes at once (one write) before reading their echoes.
+    #[arg(long, default_value_t = 1)]
+    inflight: usize,
     /// Inbound: total messages per second across all connections (0 = as fast as possible).
     #[arg(long, default_value_t = 0.0)]
     rate: f64,
@@ -169,24 +172,30 @@ impl Gen {
             Client::Raw => {
                 let (conns, ms) = self.connect(a.size + 64 * 1024).await;
                 connect_ms = ms;
+                let inflight = a.inflight.max(1);
                 for mut c in conns {
-                    let mut frame = Vec::with_capacity(a.size + 14);
-                    frame::encode_client_frame(frame::OP_BINARY, &payload, c.mask(), &mut frame);
+                    let mut one = Vec::with_capacity(a.size + 14);
+                    frame::encode_client_frame(frame::OP_BINARY, &payload, c.mask(), &mut one);
+                    let frames = one.repeat(inflight);
                     let (stop, count, errors, hist) =
                         (stop.clone(), count.clone(), errors.clone(), hist.clone());
                     tokio::task::spawn_local(async move {
-                        while !stop.get() {
+                        'run: while !stop.get() {
                             let t = sys::mono_ns();
-                            if c.stream.write_all(&frame).await.is_err()
-                                || c.read_message().await.is_err()
-                            {
+                            if c.stream.write_all(&frames).await.is_err() {
                                 errors.set(errors.get() + 1);
                                 break;
+                            }
+                            for _ in 0..inflight {
+                                if c.read_message().await.is_err() {
+                                    errors.set(errors.get() + 1);
+                                    break 'run;
+                                }
                             }
                             let _ = hist
                                 .borrow_mut()
                                 .record(((sys::mono_ns() - t) / 1000).max(1));
-                            count.set(count.get() + 1);
+                            count.set(count.get() + inflight as u64);
                         }
                     });
                 }
@@ -250,7 +259,7 @@ impl Gen {
         let (n, wall, cpu) = self.window(&count).await;
         stop.set(true);
         json!({
-            "mode": "echo", "client": format!("{:?}", a.client).to_lowercase(), "conns": a.conns,
+            "mode": "echo", "inflight": a.inflight, "client": format!("{:?}", a.client).to_lowercase(), "conns": a.conns,
             "size": a.size, "seconds": wall, "roundtrips": n, "rate": n as f64 / wall,
             "latency": latency_json(&hist.borrow()), "errors": errors.get(), "connect_ms": connect_ms.round(),
             "gen_cpu_s": cpu, "gen_cpu_util": cpu / wall,
