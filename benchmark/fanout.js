@@ -38,19 +38,19 @@ async function burstRun(kind, conns, size, wantCount, wsBudget) {
         onEvent: async (ev, child) => {
           if (ev.event === 'ready') {
             await h.waitConnections(server, conns);
-            c0 = h.cpuTimes();
+            c0 = h.cpuSnap(server.child.pid, child.pid);
             s0 = await server.cmd({ cmd: 'stats', reset: true });
             reply = await server.cmd({ cmd: 'burst', count, size }, 300000);
           } else if (ev.event === 'measure-end') {
+            c1 = h.cpuSnap(server.child.pid, child.pid);
             s1 = await server.cmd({ cmd: 'stats' });
-            c1 = h.cpuTimes();
             child.stdin.end();
           }
         },
       },
     );
     const cpu = s1.cpu_s - s0.cpu_s;
-    const other = h.otherLoad(c0, c1, (s1.t_ms - s0.t_ms) / 1000, cpu, res.gen_cpu_s);
+    const other = h.otherLoad(c0, c1);
     return {
       rate: res.rate,
       fraction: res.fraction,
@@ -88,19 +88,19 @@ async function rateRun(kind, conns, size, rate, duration) {
         onEvent: async (ev, child) => {
           if (ev.event === 'ready') {
             await h.waitConnections(server, conns);
-            c0 = h.cpuTimes();
+            c0 = h.cpuSnap(server.child.pid, child.pid);
             s0 = await server.cmd({ cmd: 'stats', reset: true });
             reply = await server.cmd({ cmd: 'rate', rate, duration, size }, (duration + 120) * 1000);
           } else if (ev.event === 'measure-end') {
+            c1 = h.cpuSnap(server.child.pid, child.pid);
             s1 = await server.cmd({ cmd: 'stats' });
-            c1 = h.cpuTimes();
             child.stdin.end();
           }
         },
       },
     );
     const cpu = s1.cpu_s - s0.cpu_s;
-    const other = h.otherLoad(c0, c1, (s1.t_ms - s0.t_ms) / 1000, cpu, res.gen_cpu_s);
+    const other = h.otherLoad(c0, c1);
     const lat = res.latency || {};
     return {
       p50_us: lat.p50,

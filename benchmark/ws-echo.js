@@ -45,15 +45,17 @@ async function main() {
               ...['--duration', duration, '--warmup', warmup],
             ],
             {
+              keepStdin: true,
               timeoutMs: (duration + warmup + 60) * 1000,
-              onEvent: async (ev) => {
+              onEvent: async (ev, child) => {
                 if (ev.event === 'measure-start') {
-                  c0 = h.cpuTimes();
+                  c0 = h.cpuSnap(server.child.pid, child.pid);
                   s0 = await server.cmd({ cmd: 'stats', reset: true });
                 }
                 if (ev.event === 'measure-end') {
+                  c1 = h.cpuSnap(server.child.pid, child.pid);
                   s1 = await server.cmd({ cmd: 'stats' });
-                  c1 = h.cpuTimes();
+                  child.stdin.end();
                 }
               },
             },
@@ -68,7 +70,7 @@ async function main() {
             gen_util: res.gen_cpu_util,
             eld_p99_ms: s1.eld_p99_ms,
             errors: res.errors,
-            other: h.otherLoad(c0, c1, wall, cpu, res.gen_cpu_s),
+            other: h.otherLoad(c0, c1),
           };
           h.log(
             `  ${kind.padEnd(9)} ${h.fmt(run.rate)} rt/s  p99 ${run.p99_us} µs  server ${run.server_util.toFixed(2)} CPU ` +

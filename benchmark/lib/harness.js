@@ -476,19 +476,41 @@ function cpuTimes() {
   }
 }
 
+/** utime + stime of a process (all its threads), in seconds; NaN when it is gone. */
+function procCpu(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /**
- * How busy each pinned CPU was with other work during a window: (busy − ours) / wall, for CPU 0
- * (the server's) and CPU 1 (the generator's). The machine is shared, so every table reports it.
+ * A snapshot for `otherLoad`: per-CPU busy time, the CPU time of the process pinned to CPU 0
+ * (the server) and of the one pinned to CPU 1 (the generator), all read at the same moment.
  */
-function otherLoad(before, after, wallS, serverCpuS, genCpuS) {
-  if (before.length < 2 || after.length < 2 || !(wallS > 0)) return { cpu0: NaN, cpu1: NaN };
-  const d = (i) => after[i].busy - before[i].busy;
+function cpuSnap(serverPid, genPid) {
+  return { t: performance.now() / 1000, cpus: cpuTimes(), p0: procCpu(serverPid), p1: procCpu(genPid) };
+}
+
+/**
+ * How busy each pinned CPU was with other work between two snapshots: (busy − ours) / wall, for
+ * CPU 0 (the server's) and CPU 1 (the generator's). The machine is shared, so every table
+ * reports it. Resolution is a clock tick (10 ms).
+ */
+function otherLoad(a, b) {
+  const wall = b && a ? b.t - a.t : 0;
+  if (!a || !b || a.cpus.length < 2 || b.cpus.length < 2 || !(wall > 0.05)) return { cpu0: NaN, cpu1: NaN };
+  const d = (i) => b.cpus[i].busy - a.cpus[i].busy;
   return {
-    cpu0: Math.max(0, (d(0) - serverCpuS) / wallS),
-    cpu1: Math.max(0, (d(1) - genCpuS) / wallS),
+    cpu0: Math.min(1, Math.max(0, (d(0) - (b.p0 - a.p0)) / wall)),
+    cpu1: Math.min(1, Math.max(0, (d(1) - (b.p1 - a.p1)) / wall)),
   };
 }
 
+module.exports.cpuSnap = cpuSnap;
 module.exports.cpuTimes = cpuTimes;
 module.exports.otherLoad = otherLoad;
 

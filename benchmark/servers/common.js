@@ -62,7 +62,19 @@ function serve(kind, start) {
     process.stderr.write(`${kind}: unknown mode ${mode} (expected ${[...MODES].join(', ')})\n`);
     process.exit(2);
   }
-  const counters = { received: 0, receivedBytes: 0 };
+  // Kinds count each message their JS listener receives and call sample() every 4096th, so the
+  // listener's own rate is known even when one event-loop turn lasts seconds (as under a flood).
+  const counters = {
+    received: 0,
+    receivedBytes: 0,
+    first: null,
+    last: null,
+    sample() {
+      const at = { count: this.received, t: process.hrtime.bigint() };
+      if (!this.first) this.first = at;
+      this.last = at;
+    },
+  };
   const delay = loopDelay();
   let server;
   let broadcasts = 0;
@@ -87,11 +99,23 @@ function serve(kind, start) {
       eld_max_ms: ms(eld.max),
       received: counters.received,
       received_bytes: counters.receivedBytes,
+      // Messages/s the listener handled between its first and last sample since the last reset.
+      listener_rate: listenerRate(),
       connections: server.connections(),
       broadcasts,
     };
-    if (reset) delay.reset();
+    if (reset) {
+      delay.reset();
+      counters.first = null;
+      counters.last = null;
+    }
     return out;
+  }
+
+  function listenerRate() {
+    const { first, last } = counters;
+    if (!first || !last || last.t <= first.t) return null;
+    return (last.count - first.count) / (Number(last.t - first.t) / 1e9);
   }
 
   function burst(count, size) {

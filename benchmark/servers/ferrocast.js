@@ -18,12 +18,12 @@ serve('ferrocast', (mode, counters) => {
   wss.on('connection', (ws) => {
     if (mode === 'echo') {
       ws.on('message', (data, isBinary) => {
-        counters.received++;
+        if ((++counters.received & 4095) === 0) counters.sample();
         ws.send(data, { binary: isBinary });
       });
     } else {
       ws.on('message', (data) => {
-        counters.received++;
+        if ((++counters.received & 4095) === 0) counters.sample();
         counters.receivedBytes += data.length;
       });
     }

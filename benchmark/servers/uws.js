@@ -21,7 +21,7 @@ serve('uws', (mode, counters) => {
       if (mode === 'fanout') ws.subscribe('all');
     },
     message(ws, message, isBinary) {
-      counters.received++;
+      if ((++counters.received & 4095) === 0) counters.sample();
       counters.receivedBytes += message.byteLength;
       if (mode === 'echo') ws.send(message, isBinary);
     },

@@ -144,9 +144,11 @@ impl Gen {
         (conns, ms)
     }
 
-    /// Runs `warmup` then `duration`, emitting the measure events, and returns the counter's
-    /// increase, the wall seconds and the generator's CPU seconds in the window.
-    async fn window(&self, counter: &Rc<Cell<u64>>) -> (u64, f64, f64) {
+    /// Runs `warmup` then `duration`, emitting the measure events, stops the load, and returns
+    /// the counter's increase, the wall seconds and the generator's CPU seconds in the window.
+    /// Connections stay open until stdin closes, so the driver can read the server's counters
+    /// (and this process's CPU time) first.
+    async fn window(&self, counter: &Rc<Cell<u64>>, stop: &Rc<Cell<bool>>) -> (u64, f64, f64) {
         tokio::time::sleep(Duration::from_secs_f64(self.args.warmup)).await;
         emit(json!({"event": "measure-start"}));
         let (c0, cpu0, t0) = (counter.get(), sys::cpu_seconds(), Instant::now());
@@ -156,7 +158,9 @@ impl Gen {
             sys::cpu_seconds(),
             t0.elapsed().as_secs_f64(),
         );
+        stop.set(true);
         emit(json!({"event": "measure-end"}));
+        let _ = tokio::time::timeout(Duration::from_secs(60), wait_stdin()).await;
         (c1 - c0, wall, cpu1 - cpu0)
     }
 
@@ -256,8 +260,7 @@ impl Gen {
             }
         }
         hist.borrow_mut().reset();
-        let (n, wall, cpu) = self.window(&count).await;
-        stop.set(true);
+        let (n, wall, cpu) = self.window(&count, &stop).await;
         json!({
             "mode": "echo", "inflight": a.inflight, "client": format!("{:?}", a.client).to_lowercase(), "conns": a.conns,
             "size": a.size, "seconds": wall, "roundtrips": n, "rate": n as f64 / wall,
@@ -327,8 +330,7 @@ impl Gen {
                 }
             });
         }
-        let (n, wall, cpu) = self.window(&sent).await;
-        stop.set(true);
+        let (n, wall, cpu) = self.window(&sent, &stop).await;
         json!({
             "mode": "inbound", "conns": a.conns, "size": a.size, "seconds": wall, "sent": n,
             "send_rate": n as f64 / wall, "target_rate": a.rate, "errors": errors.get(),
