@@ -6,7 +6,9 @@
 // the rate is taken from the server's own counter and clock over the measured window.
 //
 //   node benchmark/ws-inbound.js [--quick] [--rounds 3] [--duration 5] [--warmup 1]
-//        [--conns 1000] [--sizes 64] [--kinds ferrocast,ws,uws] [--no-write]
+//        [--conns 1000] [--sizes 64] [--kinds ferrocast,ws,uws] [--ferrocast-batch] [--no-write]
+// --ferrocast-batch runs ferrocast with its messageBatch option ('messages' arrays) instead of one
+// 'message' event per message.
 
 const h = require('./lib/harness');
 
@@ -19,6 +21,8 @@ async function main() {
   const connsList = h.list(args.conns, quick ? ['100'] : ['1000']).map(Number);
   const sizes = h.list(args.sizes, ['64']).map(Number);
   h.watchdog(Number(args['max-minutes'] || 15), 'ws-inbound');
+  const batch = Boolean(args['ferrocast-batch']);
+  if (batch) process.env.FERROCAST_MESSAGE_BATCH = '1';
   h.ensureLoadgen();
   const { kinds, missing } = await h.availableKinds(h.list(args.kinds, h.KINDS));
   if (kinds.length === 0) throw new Error('no server kind available');
@@ -87,7 +91,8 @@ async function main() {
       `${rounds} round(s) of ${duration} s after ${warmup} s warm-up, kinds interleaved, medians. ` +
       'Every client writes binary messages back to back (16 KiB per write); the rate is what the ' +
       "server's JS `message` listener counted, timed inside the listener (every 4,096th message), so " +
-      'event-loop turns that last seconds under the flood do not skew it.',
+      'event-loop turns that last seconds under the flood do not skew it.' +
+      (batch ? " ferrocast counts from its messageBatch 'messages' arrays (maxSize 4096, maxDelay 1 ms)." : ''),
     '',
     '**Messages per second reaching the JS listener** (higher is better):',
     '',
@@ -114,7 +119,8 @@ async function main() {
     ),
   ].join('\n');
   console.log(body);
-  if (!args['no-write']) h.writeBenchmarks('WebSocket', quick ? 'Inbound (quick run)' : 'Inbound messages', body);
+  const title = quick ? 'Inbound (quick run)' : `Inbound messages${batch ? ', ferrocast with messageBatch' : ''}`;
+  if (!args['no-write']) h.writeBenchmarks('WebSocket', title, body);
 }
 
 main().then(
