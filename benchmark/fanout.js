@@ -153,7 +153,7 @@ async function main() {
         const runs = await h.interleaved(kinds, rounds, async (kind) => {
           const r = await burstRun(kind, conns, size, count, wsBudget);
           h.log(
-            `  ${kind.padEnd(9)} ${h.fmt(r.rate)} deliveries/s (${(r.fraction * 100).toFixed(1)}% of ${h.fmt(conns * count)}, ` +
+            `  ${kind.padEnd(9)} ${h.fmt(r.rate)} deliveries/s (${(r.fraction * 100).toFixed(1)}% of ${h.fmt(conns * r.count)}, ` +
               `${r.span_s.toFixed(2)} s, ${r.outcome})  loop ${r.loop_ms.toFixed(0)} ms  ELD p99 ${r.eld_p99_ms} / max ${r.eld_max_ms} ms  ` +
               `${r.cpu_per_m.toFixed(2)} CPU-s/M  peak RSS ${mib(r.max_rss)} MiB  generator ${r.gen_util.toFixed(2)} CPU  ` +
               `others on CPU0/1 ${h.pct(r.other.cpu0)}/${h.pct(r.other.cpu1)}`,
@@ -181,7 +181,7 @@ async function main() {
 
   const med = (cell, k, f) => h.median(cell.runs[k].map(f));
   const parts = [
-    `${h.peersNote(missing, 'node benchmark/fanout.js')}Machine: ${h.machine()}. Command: \`node benchmark/fanout.js${quick ? ' --quick' : ''}\`; ` +
+    `${h.peersNote(missing, h.commandLine())}Machine: ${h.machine()}. Command: \`${h.commandLine()}\`; ` +
       `${rounds} round(s), kinds interleaved, medians; a fresh server and fresh connections for every run. ` +
       'Binary messages; ws broadcasts with `wss.clients.forEach(c => c.send(msg))`, uWS.js with ' +
       '`app.publish` (maxBackpressure raised to 256 MiB so no message is skipped), ferrocast with `wss.broadcast`.',
@@ -221,7 +221,12 @@ async function main() {
   if (rated.length) {
     parts.push(
       '',
-      `**(b) Rate: ${rate} broadcasts/s for ${duration} s — latency p99** (send stamp → client receive; lower is better):`,
+      `**(b) Rate: ${rate} broadcasts/s for ${duration} s — fraction of the N × ${h.fmt(rate * duration)} deliveries made** ` +
+        '(a server that falls behind catches up but stops sending at the deadline):',
+      '',
+      h.compareTable('Cell', rated, kinds, (r) => r.fraction, (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : 'n/a')),
+      '',
+      '**(b) Rate — latency p99** (send stamp → client receive, over the messages delivered; lower is better):',
       '',
       h.compareTable('Cell', rated, kinds, (r) => r.p99_us, us),
       '',
@@ -244,6 +249,7 @@ async function main() {
     );
   }
   const body = parts.join('\n');
+  h.saveRaw('fanout', { args, kinds, burst, rated });
   console.log(body);
   if (!args['no-write']) h.writeBenchmarks('Fan-out', quick ? 'Fan-out (quick run)' : 'Broadcast burst and rate', body);
 }

@@ -87,7 +87,7 @@ async function main() {
   }
 
   const body = [
-    `${h.peersNote(missing, 'node benchmark/ws-echo.js')}Machine: ${h.machine()}. Command: \`node benchmark/ws-echo.js${quick ? ' --quick' : ''}\`; ` +
+    `${h.peersNote(missing, h.commandLine())}Machine: ${h.machine()}. Command: \`${h.commandLine()}\`; ` +
       `${rounds} round(s) of ${duration} s after ${warmup} s warm-up, kinds interleaved, medians. ` +
       (inflight > 1
         ? `Each connection writes ${inflight} binary messages at once, then reads their echoes, and repeats.`
@@ -116,6 +116,7 @@ async function main() {
       ]),
     ),
   ].join('\n');
+  h.saveRaw('ws-echo', { args, kinds, cells });
   console.log(body);
   const title = quick ? 'Echo (quick run)' : `Echo round-trips${inflight > 1 ? `, ${inflight} in flight` : ''}`;
   if (!args['no-write']) h.writeBenchmarks('WebSocket', title, body);

@@ -87,7 +87,7 @@ async function main() {
   }
 
   const body = [
-    `${h.peersNote(missing, 'node benchmark/ws-inbound.js')}Machine: ${h.machine()}. Command: \`node benchmark/ws-inbound.js${quick ? ' --quick' : ''}\`; ` +
+    `${h.peersNote(missing, h.commandLine())}Machine: ${h.machine()}. Command: \`${h.commandLine()}\`; ` +
       `${rounds} round(s) of ${duration} s after ${warmup} s warm-up, kinds interleaved, medians. ` +
       'Every client writes binary messages back to back (16 KiB per write); the rate is what the ' +
       "server's JS `message` listener counted, timed inside the listener (every 4,096th message), so " +
@@ -118,6 +118,7 @@ async function main() {
       ]),
     ),
   ].join('\n');
+  h.saveRaw('ws-inbound', { args, kinds, cells });
   console.log(body);
   const title = quick ? 'Inbound (quick run)' : `Inbound messages${batch ? ', ferrocast with messageBatch' : ''}`;
   if (!args['no-write']) h.writeBenchmarks('WebSocket', title, body);

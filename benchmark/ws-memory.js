@@ -65,7 +65,7 @@ async function main() {
 
   const kib = (v) => (Number.isFinite(v) ? (v / 1024).toFixed(2) : 'n/a');
   const body = [
-    `${h.peersNote(missing, 'node benchmark/ws-memory.js')}Machine: ${h.machine()}. Command: \`node benchmark/ws-memory.js${quick ? ' --quick' : ''}\`; ` +
+    `${h.peersNote(missing, h.commandLine())}Machine: ${h.machine()}. Command: \`${h.commandLine()}\`; ` +
       `${rounds} round(s), kinds interleaved, medians. Server RSS after a full GC (node --expose-gc), ` +
       `before the clients connect and ${settle} s after all are open; no messages are exchanged.`,
     '',
@@ -77,6 +77,7 @@ async function main() {
     '',
     h.compareTable('Cell', cells, kinds, (r) => r.heap_per_conn, kib),
   ].join('\n');
+  h.saveRaw('ws-memory', { args, kinds, cells });
   console.log(body);
   if (!args['no-write']) h.writeBenchmarks('WebSocket', quick ? 'Memory (quick run)' : 'Memory per idle connection', body);
 }

@@ -538,3 +538,26 @@ function peersNote(missing, command) {
 }
 
 module.exports.peersNote = peersNote;
+
+/** Writes every run's raw figures to benchmark/results/<name>-<time>.json (git-ignored). */
+function saveRaw(name, data) {
+  try {
+    const dir = path.join(ROOT, 'benchmark', 'results');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    fs.writeFileSync(file, `${JSON.stringify({ machine: machine(), ...data }, null, 2)}\n`);
+    log(`raw results: ${path.relative(ROOT, file)}`);
+  } catch (err) {
+    log(`could not save raw results: ${err.message}`);
+  }
+}
+
+module.exports.saveRaw = saveRaw;
+
+/** The command that produced a table, as typed (script path relative to the package root). */
+function commandLine() {
+  const script = path.relative(ROOT, process.argv[1]);
+  return ['node', script, ...process.argv.slice(2)].join(' ');
+}
+
+module.exports.commandLine = commandLine;
