@@ -251,7 +251,7 @@ async function main() {
   const body = parts.join('\n');
   h.saveRaw('fanout', { args, kinds, burst, rated });
   console.log(body);
-  if (!args['no-write']) h.writeBenchmarks('Fan-out', quick ? 'Fan-out (quick run)' : 'Broadcast burst and rate', body);
+  if (h.shouldWrite(args)) h.writeBenchmarks('Fan-out', quick ? 'Fan-out (quick run)' : 'Broadcast burst and rate', body);
 }
 
 main().then(

@@ -119,7 +119,7 @@ async function main() {
   h.saveRaw('ws-echo', { args, kinds, cells });
   console.log(body);
   const title = quick ? 'Echo (quick run)' : `Echo round-trips${inflight > 1 ? `, ${inflight} in flight` : ''}`;
-  if (!args['no-write']) h.writeBenchmarks('WebSocket', title, body);
+  if (h.shouldWrite(args)) h.writeBenchmarks('WebSocket', title, body);
 }
 
 main().then(

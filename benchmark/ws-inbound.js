@@ -121,7 +121,7 @@ async function main() {
   h.saveRaw('ws-inbound', { args, kinds, cells });
   console.log(body);
   const title = quick ? 'Inbound (quick run)' : `Inbound messages${batch ? ', ferrocast with messageBatch' : ''}`;
-  if (!args['no-write']) h.writeBenchmarks('WebSocket', title, body);
+  if (h.shouldWrite(args)) h.writeBenchmarks('WebSocket', title, body);
 }
 
 main().then(

@@ -79,7 +79,7 @@ async function main() {
   ].join('\n');
   h.saveRaw('ws-memory', { args, kinds, cells });
   console.log(body);
-  if (!args['no-write']) h.writeBenchmarks('WebSocket', quick ? 'Memory (quick run)' : 'Memory per idle connection', body);
+  if (h.shouldWrite(args)) h.writeBenchmarks('WebSocket', quick ? 'Memory (quick run)' : 'Memory per idle connection', body);
 }
 
 main().then(

@@ -561,3 +561,11 @@ function commandLine() {
 }
 
 module.exports.commandLine = commandLine;
+
+/** A --quick smoke run prints only, unless --write; --no-write always prints only. */
+function shouldWrite(args) {
+  if (args['no-write']) return false;
+  return !args.quick || Boolean(args.write);
+}
+
+module.exports.shouldWrite = shouldWrite;

@@ -242,3 +242,38 @@ async fn fanout_counts_every_message_through_pings_and_fragments() {
     assert!(r["latency"]["max"].as_u64().unwrap() < 10_000_000, "{r}");
     assert_eq!(pongs.load(Ordering::Relaxed), CONNS as u64 * PER_CONN / 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_holds_connections_until_stdin_closes() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicU64::new(0));
+    let accepted2 = accepted.clone();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let accepted = accepted2.clone();
+            tokio::spawn(async move {
+                let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+                accepted.fetch_add(1, Ordering::Relaxed);
+                while let Some(Ok(_)) = ws.next().await {}
+            });
+        }
+    });
+    let port_s = port.to_string();
+    // stdin is /dev/null: the generator connects, reports ready, sees EOF and ends.
+    let r = run_loadgen(&args(&[
+        "idle",
+        "--port",
+        &port_s,
+        "--conns",
+        "25",
+        "--duration",
+        "20",
+    ]))
+    .await;
+    assert_eq!(r["conns"], 25, "{r}");
+    assert_eq!(r["ended_by"], "stdin");
+    assert_eq!(r["closed_by_server"], 0);
+    assert_eq!(accepted.load(Ordering::Relaxed), 25);
+}
