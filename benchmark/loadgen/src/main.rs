@@ -5,7 +5,9 @@
 //! `taskset -c 1 loadgen …` confines it to one core, and it reports its own CPU time so a driver
 //! can tell whether it was saturated. Progress events and the result are JSON lines on stdout:
 //! `{"event":"ready",…}`, `{"event":"measure-start"}`, `{"event":"measure-end"}`,
-//! `{"event":"result",…}`; errors go to stderr with a non-zero exit.
+//! `{"event":"result",…}`; errors go to stderr with a non-zero exit. After `measure-end` (and in
+//! `idle` mode, after `ready`) it keeps its connections open until stdin says `quit` or closes, so
+//! a driver reads the server's counters first; every mode is also bounded by its own timers.
 
 mod conn;
 mod frame;
