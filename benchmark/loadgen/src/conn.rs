@@ -1,0 +1,237 @@
+//! One raw client connection: TCP connect, the opening handshake (key and accept checked with
+//! tungstenite's helpers), and frame reading straight from a reusable buffer.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::frame::{self, Header};
+
+pub struct Conn {
+    pub stream: TcpStream,
+    buf: BytesMut,
+    mask: [u8; 4],
+    read_chunk: usize,
+    /// CLOCK_MONOTONIC ns of the last read: frames from one read share it, which saves a clock
+    /// read per message and is as exact as the kernel's delivery to us.
+    read_at: u64,
+}
+
+/// What `read_frame` saw: the header and, when the payload has one, the 8-byte send stamp.
+pub struct Seen {
+    pub header: Header,
+    pub stamp: Option<u64>,
+    /// When the read that completed this frame returned (CLOCK_MONOTONIC ns).
+    pub at_ns: u64,
+}
+
+fn bad(msg: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg.into())
+}
+
+impl Conn {
+    /// Connects and completes the opening handshake. `read_chunk` is the read buffer's growth
+    /// step (small for idle connections, large for fan-out).
+    pub async fn connect(
+        addr: SocketAddr,
+        path: &str,
+        index: u64,
+        read_chunk: usize,
+    ) -> io::Result<Conn> {
+        let mut stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let key = tungstenite::handshake::client::generate_key();
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await?;
+        let mut buf = BytesMut::with_capacity(read_chunk.max(1024));
+        loop {
+            if stream.read_buf(&mut buf).await? == 0 {
+                return Err(bad("connection closed during the opening handshake"));
+            }
+            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut response = httparse::Response::new(&mut headers);
+            match response
+                .parse(&buf)
+                .map_err(|e| bad(format!("bad handshake response: {e}")))?
+            {
+                httparse::Status::Partial => {
+                    if buf.len() > 16 * 1024 {
+                        return Err(bad("handshake response too large"));
+                    }
+                }
+                httparse::Status::Complete(len) => {
+                    if response.code != Some(101) {
+                        return Err(bad(format!("handshake answered {:?}", response.code)));
+                    }
+                    let expected = tungstenite::handshake::derive_accept_key(key.as_bytes());
+                    let accept = response
+                        .headers
+                        .iter()
+                        .find(|h| h.name.eq_ignore_ascii_case("sec-websocket-accept"))
+                        .map(|h| h.value);
+                    if accept != Some(expected.as_bytes()) {
+                        return Err(bad("wrong Sec-WebSocket-Accept"));
+                    }
+                    // Bytes after the response are already frames: keep them.
+                    buf.advance(len);
+                    return Ok(Conn {
+                        stream,
+                        buf,
+                        mask: frame::mask_for(index),
+                        read_chunk,
+                        read_at: crate::sys::mono_ns(),
+                    });
+                }
+            }
+        }
+    }
+
+    pub fn mask(&self) -> [u8; 4] {
+        self.mask
+    }
+
+    /// Reads the next frame. Pings are answered with a pong and a close frame is answered
+    /// and reported as `UnexpectedEof`; both are still returned to the caller only if data.
+    pub async fn read_frame(&mut self) -> io::Result<Seen> {
+        loop {
+            if let Some(header) = frame::parse_header(&self.buf).map_err(bad)? {
+                let total = header.total_len();
+                if self.buf.len() >= total {
+                    let stamp = frame::stamp(&header, &self.buf);
+                    match header.opcode {
+                        frame::OP_PING => {
+                            let payload = self.buf[header.header_len..total].to_vec();
+                            self.buf.advance(total);
+                            let mut pong = Vec::with_capacity(payload.len() + 6);
+                            frame::encode_client_frame(
+                                frame::OP_PONG,
+                                &payload,
+                                self.mask,
+                                &mut pong,
+                            );
+                            self.stream.write_all(&pong).await?;
+                            continue;
+                        }
+                        frame::OP_PONG => {
+                            self.buf.advance(total);
+                            continue;
+                        }
+                        frame::OP_CLOSE => {
+                            let code = if header.payload_len >= 2 {
+                                u16::from_be_bytes([
+                                    self.buf[header.header_len],
+                                    self.buf[header.header_len + 1],
+                                ])
+                            } else {
+                                1005
+                            };
+                            self.buf.advance(total);
+                            let mut reply = Vec::new();
+                            frame::encode_client_frame(
+                                frame::OP_CLOSE,
+                                &1000u16.to_be_bytes(),
+                                self.mask,
+                                &mut reply,
+                            );
+                            let _ = self.stream.write_all(&reply).await;
+                            return Err(io::Error::new(
+                                io::ErrorKind::UnexpectedEof,
+                                format!("server closed the connection with {code}"),
+                            ));
+                        }
+                        _ => {
+                            self.buf.advance(total);
+                            return Ok(Seen {
+                                header,
+                                stamp,
+                                at_ns: self.read_at,
+                            });
+                        }
+                    }
+                }
+                self.buf.reserve(total - self.buf.len());
+            }
+            if self.buf.capacity() - self.buf.len() < 64 {
+                self.buf.reserve(self.read_chunk);
+            }
+            if self.stream.read_buf(&mut self.buf).await? == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "server closed the TCP connection",
+                ));
+            }
+            self.read_at = crate::sys::mono_ns();
+        }
+    }
+
+    /// Reads frames until one ends a data message; the stamp is the message's first frame's.
+    pub async fn read_message(&mut self) -> io::Result<Seen> {
+        let mut first_stamp = None;
+        let mut first = true;
+        loop {
+            let mut seen = self.read_frame().await?;
+            if first {
+                first_stamp = seen.stamp;
+                first = false;
+            }
+            if seen.header.ends_message() {
+                seen.stamp = first_stamp;
+                return Ok(seen);
+            }
+        }
+    }
+}
+
+/// Connects `n` clients with at most `concurrency` handshakes in flight (the server's accept
+/// backlog is usually 511), retrying refused or reset attempts a few times.
+pub async fn connect_many(
+    addr: SocketAddr,
+    path: &str,
+    n: usize,
+    concurrency: usize,
+    read_chunk: usize,
+) -> io::Result<Vec<Conn>> {
+    use futures_util::stream::{self, StreamExt};
+    let path = path.to_string();
+    let results: Vec<io::Result<Conn>> = stream::iter(0..n)
+        .map(|i| {
+            let path = path.clone();
+            async move {
+                let mut attempt = 0;
+                loop {
+                    match tokio::time::timeout(
+                        Duration::from_secs(10),
+                        Conn::connect(addr, &path, i as u64, read_chunk),
+                    )
+                    .await
+                    {
+                        Ok(Ok(c)) => return Ok(c),
+                        Ok(Err(e)) if attempt < 5 => {
+                            attempt += 1;
+                            let _ = e;
+                            tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+                        }
+                        Ok(Err(e)) => return Err(e),
+                        Err(_) if attempt < 2 => attempt += 1,
+                        Err(_) => {
+                            return Err(io::Error::new(
+                                io::ErrorKind::TimedOut,
+                                "handshake timed out",
+                            ))
+                        }
+                    }
+                }
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
