@@ -265,5 +265,39 @@ describe('MetricWindow', function () {
       assert.strictEqual(r.signal, null, 'the child had to be killed');
       assert.strictEqual(r.code, 0, r.stderr);
     });
+
+    it("unref(): the process exits while the window is open, after its 'window' events", async function () {
+      const r = await runNode(
+        `const { MetricWindow } = require('.');
+         const w = new MetricWindow({ window: 50 });
+         console.log(w.unref() === w, w.hasRef());
+         w.on('window', (s) => { if (s.count > 0) console.log('window', s.count); });
+         w.record(1); w.record(2);
+         setTimeout(() => {}, 200); // something else keeps the loop alive for a while`,
+        { limit: 5000 },
+      );
+      assert.strictEqual(r.signal, null, 'the child had to be killed');
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.deepStrictEqual(r.stdout.trim().split('\n'), ['true false', 'window 2']);
+    });
+
+    it('ref() after unref(): the open window keeps the process alive again', async function () {
+      const r = await runNode(
+        "const { MetricWindow } = require('.'); const w = new MetricWindow({ window: 50 }); w.unref(); w.ref(); console.log(w.hasRef());",
+        { limit: 1500 },
+      );
+      assert.strictEqual(r.signal, 'SIGKILL', 'the window should have kept the child alive');
+      assert.strictEqual(r.stdout.trim(), 'true');
+    });
+
+    it('hasRef() is false after close(); ref() and unref() are then no-ops', function () {
+      const w = new MetricWindow();
+      assert.strictEqual(w.hasRef(), true);
+      w.close();
+      assert.strictEqual(w.hasRef(), false);
+      assert.strictEqual(w.ref(), w);
+      assert.strictEqual(w.unref(), w);
+      assert.strictEqual(w.hasRef(), false);
+    });
   });
 });

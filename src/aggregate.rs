@@ -150,6 +150,12 @@ struct Series {
     slots: Vec<Slot>,
     ring: Option<Arc<Ring>>,
     read: usize,
+    /// Sliding windows: the sum of the closed sub-windows still in the window, kept up to date
+    /// at each rotation (the closed one added, the expired one subtracted), so a snapshot merges
+    /// two histograms, not `window / slide`.
+    closed: Option<Histogram<u64>>,
+    /// The window's percentiles, in configured order, until a value arrives or a sub-window ends.
+    cache: Option<Vec<f64>>,
 }
 
 /// Per-key windowed aggregation. Pure (times are passed in), so it is tested without a clock.
@@ -158,7 +164,10 @@ pub struct Aggregator {
     series: Vec<Option<Series>>,
     current: usize,
     slot_start: Vec<f64>,
-    merged: Histogram<u64>,
+    /// Sliding windows: where `closed` + the current sub-window are merged for a snapshot.
+    scratch: Histogram<u64>,
+    /// Indexes into `config.percentiles`, ascending by percentile (one pass reads them all).
+    ascending: Vec<usize>,
 }
 
 impl Aggregator {
@@ -167,8 +176,11 @@ impl Aggregator {
         let slots = config.slots();
         let mut slot_start = vec![f64::NAN; slots];
         slot_start[0] = now_ms;
+        let mut ascending: Vec<usize> = (0..config.percentiles.len()).collect();
+        ascending.sort_by(|a, b| config.percentiles[*a].total_cmp(&config.percentiles[*b]));
         Aggregator {
-            merged: Histogram::new(config.precision).expect("precision is validated to 1..=5"),
+            scratch: Histogram::new(config.precision).expect("precision is validated to 1..=5"),
+            ascending,
             config,
             series: Vec::new(),
             current: 0,
@@ -186,6 +198,9 @@ impl Aggregator {
             slots: (0..n).map(|_| Slot::new(precision)).collect(),
             ring: None,
             read: 0,
+            closed: (n > 1)
+                .then(|| Histogram::new(precision).expect("precision is validated to 1..=5")),
+            cache: None,
         })
     }
 
@@ -205,7 +220,9 @@ impl Aggregator {
     /// Records one value into the current sub-window. The caller has checked [`valid`].
     pub fn record(&mut self, key: u32, v: f64) {
         let cur = self.current;
-        self.series_mut(key).slots[cur].record(v);
+        let s = self.series_mut(key);
+        s.slots[cur].record(v);
+        s.cache = None;
     }
 
     /// Records every value, or none when one is invalid (`Err` with its index).
@@ -214,7 +231,9 @@ impl Aggregator {
             return Err(i);
         }
         let cur = self.current;
-        let slot = &mut self.series_mut(key).slots[cur];
+        let s = self.series_mut(key);
+        s.cache = None;
+        let slot = &mut s.slots[cur];
         for &v in values {
             slot.record(v);
         }
@@ -242,6 +261,9 @@ impl Aggregator {
                 cell.store(SENTINEL, Ordering::Release);
                 r = (r + 1) % RING;
             }
+            if r != s.read {
+                s.cache = None;
+            }
             s.read = r;
         }
     }
@@ -257,42 +279,25 @@ impl Aggregator {
     /// `[start, end, count, sum, min, max, mean, rate, ...percentiles]`, or `None` for an
     /// unknown key. An empty window reports 0 for every statistic.
     pub fn stats(&mut self, key: u32, now_ms: f64) -> Option<Vec<f64>> {
-        let n = self.slot_start.len();
-        let series = self.series.get(key as usize)?.as_ref()?;
+        let series = self.series.get_mut(key as usize)?.as_mut()?;
+        let (mut count, mut sum, mut min, mut max) = (0u64, 0.0, f64::INFINITY, f64::NEG_INFINITY);
         let mut start = self.slot_start[self.current];
-        let in_window: Vec<usize> = (0..n).map(|j| (self.current + n - j) % n).collect();
-        for &i in &in_window {
+        for (i, s) in series.slots.iter().enumerate() {
             if !self.slot_start[i].is_nan() {
                 start = start.min(self.slot_start[i]);
             }
-        }
-        let (mut count, mut sum, mut min, mut max) = (0u64, 0.0, f64::INFINITY, f64::NEG_INFINITY);
-        for &i in &in_window {
-            let s = &series.slots[i];
             count += s.count;
             sum += s.sum;
             min = min.min(s.min);
             max = max.max(s.max);
         }
-        let hist = if n == 1 {
-            &series.slots[self.current].hist
-        } else {
-            self.merged.reset();
-            for &i in &in_window {
-                if series.slots[i].count > 0 {
-                    // Same precision and auto-resize on both sides: cannot fail.
-                    let _ = self.merged.add(&series.slots[i].hist);
-                }
-            }
-            &self.merged
-        };
         let mut row = Vec::with_capacity(ROW_FIXED + self.config.percentiles.len());
-        let secs = (now_ms - start) / 1000.0;
         if count == 0 {
             row.extend_from_slice(&[start, now_ms, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
             row.extend(self.config.percentiles.iter().map(|_| 0.0));
             return Some(row);
         }
+        let secs = (now_ms - start) / 1000.0;
         row.extend_from_slice(&[
             start,
             now_ms,
@@ -303,21 +308,58 @@ impl Aggregator {
             sum / count as f64,
             if secs > 0.0 { count as f64 / secs } else { 0.0 },
         ]);
-        for p in &self.config.percentiles {
-            let v = hist.value_at_quantile(p / 100.0) as f64 / SCALE;
-            row.push(v.clamp(min, max));
+        if series.cache.is_none() {
+            let current = &series.slots[self.current].hist;
+            let hist = match &series.closed {
+                Some(closed) if !closed.is_empty() && !current.is_empty() => {
+                    // Same precision, auto-resizing: adding cannot fail. Matching bucket counts
+                    // make the first add a copy.
+                    if self.scratch.buckets() != closed.buckets() {
+                        self.scratch = closed.clone();
+                    } else {
+                        self.scratch.reset();
+                        let _ = self.scratch.add(closed);
+                    }
+                    let _ = self.scratch.add(current);
+                    &self.scratch
+                }
+                Some(closed) if current.is_empty() => closed,
+                _ => current,
+            };
+            let mut values = vec![0.0; self.ascending.len()];
+            let ascending = self
+                .ascending
+                .iter()
+                .map(|&i| self.config.percentiles[i] / 100.0);
+            for (&i, v) in self
+                .ascending
+                .iter()
+                .zip(hist.value_at_quantiles(ascending))
+            {
+                values[i] = v as f64 / SCALE;
+            }
+            series.cache = Some(values);
         }
+        let cached = series.cache.as_deref().unwrap_or_default();
+        row.extend(cached.iter().map(|v| v.clamp(min, max)));
         Some(row)
     }
 
     /// Ends the current sub-window at `now_ms` and starts the next one (emptied).
     pub fn rotate(&mut self, now_ms: f64) {
         let n = self.slot_start.len();
-        self.current = (self.current + 1) % n;
-        self.slot_start[self.current] = now_ms;
-        let cur = self.current;
+        let (closing, expiring) = (self.current, (self.current + 1) % n);
+        self.current = expiring;
+        self.slot_start[expiring] = now_ms;
         for s in self.series.iter_mut().flatten() {
-            s.slots[cur].reset();
+            if let Some(closed) = &mut s.closed {
+                // `closed` holds every closed sub-window still in the window, so it holds the
+                // expiring one: neither call can fail.
+                let _ = closed.add(&s.slots[closing].hist);
+                let _ = closed.subtract(&s.slots[expiring].hist);
+            }
+            s.slots[expiring].reset();
+            s.cache = None;
         }
     }
 }
@@ -332,8 +374,14 @@ fn row_bytes(row: &[f64]) -> Vec<u8> {
     row.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
+/// The row `snapshot()` writes, which JS reads as a `Float64Array` (no allocation per read).
+struct Row {
+    cells: Box<[AtomicU64]>,
+}
+
 struct Inner {
     agg: Mutex<Aggregator>,
+    row: Arc<Row>,
     bridge: Bridge,
     kick: Arc<Notify>,
     closed: AtomicBool,
@@ -411,7 +459,13 @@ impl NativeMetricWindow {
         bridge_config.overflow = Overflow::Wait;
         let bridge = Bridge::new(&env, callback, bridge_config)?;
         let slide = config.slide;
+        let row = Arc::new(Row {
+            cells: (0..ROW_FIXED + config.percentiles.len())
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+        });
         let inner = Arc::new(Inner {
+            row,
             agg: Mutex::new(Aggregator::new(config, epoch_ms())),
             bridge,
             kick: Arc::new(Notify::new()),
@@ -467,13 +521,44 @@ impl NativeMetricWindow {
         }
     }
 
-    /// The stats row of the window of `key` ending now (after draining), or null for an
-    /// unknown key.
+    /// The row [`NativeMetricWindow::snapshot`] writes, as a `Float64Array` over memory this
+    /// object owns: `[start, end, count, sum, min, max, mean, rate, ...percentiles]`.
+    #[napi(ts_return_type = "Float64Array")]
+    pub fn row<'env>(&self, env: &'env Env) -> Result<Float64ArraySlice<'env>> {
+        let row = self.inner.row.clone();
+        let ptr = row.cells.as_ptr() as *mut f64;
+        let len = row.cells.len();
+        let view = unsafe { Float64ArraySlice::from_external(env, ptr, len, row, |_, r| drop(r)) }?;
+        if !std::ptr::eq(view.as_ptr(), ptr) {
+            return Err(Error::new(
+                Status::GenericFailure,
+                "this runtime does not allow external ArrayBuffers, which MetricWindow needs",
+            ));
+        }
+        Ok(view)
+    }
+
+    /// Writes the stats of the window of `key` ending now (after draining) into
+    /// [`NativeMetricWindow::row`]; false for an unknown key. Percentiles are cached until a
+    /// value arrives or a sub-window ends, so repeated reads cost no histogram pass.
     #[napi]
-    pub fn snapshot(&self, key: u32) -> Option<Float64Array> {
+    pub fn snapshot(&self, key: u32) -> bool {
         let mut agg = self.inner.agg.lock().unwrap();
         agg.drain();
-        agg.stats(key, epoch_ms()).map(Float64Array::new)
+        let Some(row) = agg.stats(key, epoch_ms()) else {
+            return false;
+        };
+        for (cell, v) in self.inner.row.cells.iter().zip(row) {
+            cell.store(v.to_bits(), Ordering::Relaxed);
+        }
+        true
+    }
+
+    /// Whether the window keeps Node's event loop alive while open (it does when made), like a
+    /// Node timer's `ref()` / `unref()`. No effect after close.
+    #[napi]
+    pub fn set_keep_alive(&self, env: Env, on: bool) -> Result<()> {
+        self.inner.bridge.set_keep_alive(&env, on)
     }
 
     /// Emits the final (partial) window, stops the timers and releases the bridge; the final
@@ -592,6 +677,48 @@ mod tests {
             (row[0], row[2], row[3], row[4], row[5]),
             (100.0, 3.0, 9.0, 2.0, 4.0)
         );
+    }
+
+    #[test]
+    fn sliding_percentiles_match_a_merge_of_the_sub_windows_across_rotations() {
+        let cfg = WindowConfig {
+            window: Duration::from_millis(400),
+            slide: Duration::from_millis(100),
+            percentiles: vec![99.9, 50.0, 90.0, 1.0],
+            precision: 2,
+        };
+        let mut a = Aggregator::new(cfg, 0.0);
+        let mut subs: Vec<Vec<f64>> = vec![];
+        let mut x = 12345u64;
+        for step in 0..23u64 {
+            // A different range per sub-window, so the histograms have different sizes.
+            let scale = [0.01, 1000.0, 3.0, 1e7, 0.5][step as usize % 5];
+            let mut vals = vec![];
+            for _ in 0..(50 + step * 7) {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                vals.push((x >> 11) as f64 / (1u64 << 53) as f64 * scale);
+            }
+            a.record_many(0, &vals).unwrap();
+            let first = a.stats(0, 1.0).unwrap(); // cached until the next value
+            assert_eq!(first, a.stats(0, 1.0).unwrap());
+            subs.push(vals);
+            let mut window: Vec<f64> = subs.iter().rev().take(4).flatten().copied().collect();
+            window.sort_by(f64::total_cmp);
+            let mut h = Histogram::<u64>::new(2).unwrap();
+            for v in &window {
+                h.record((v * SCALE + 0.5) as u64).unwrap();
+            }
+            let row = a.stats(0, 1.0).unwrap();
+            assert_eq!(row[2], window.len() as f64, "step {step}");
+            for (i, p) in [99.9, 50.0, 90.0, 1.0].iter().enumerate() {
+                let want = (h.value_at_quantile(p / 100.0) as f64 / SCALE)
+                    .clamp(window[0], window[window.len() - 1]);
+                assert_eq!(row[ROW_FIXED + i], want, "step {step} p{p}");
+            }
+            a.rotate(100.0 * (step + 1) as f64);
+        }
     }
 
     #[test]

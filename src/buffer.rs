@@ -575,6 +575,8 @@ pub struct NativeEventBuffer {
     target: Arc<JsTarget>,
     timer: Timer,
     shared_out: bool,
+    /// Whether held events keep the event loop alive (`ref()`, the default) or not (`unref()`).
+    refed: AtomicBool,
 }
 
 #[napi]
@@ -608,6 +610,7 @@ impl NativeEventBuffer {
             target,
             timer,
             shared_out: false,
+            refed: AtomicBool::new(true),
         })
     }
 
@@ -637,7 +640,7 @@ impl NativeEventBuffer {
     /// once by `leading`), so the buffer now holds events and keeps the event loop alive.
     #[napi]
     pub fn activate(&self, env: Env, holding: bool) -> Result<()> {
-        if holding {
+        if holding && self.refed.load(Ordering::Relaxed) {
             self.target.bridge.set_keep_alive(&env, true)?;
         }
         self.timer.activate(self.target.added(), holding);
@@ -648,9 +651,19 @@ impl NativeEventBuffer {
     /// unrefs the event loop and restarts the max-wait clock.
     #[napi]
     pub fn hold(&self, env: Env, on: bool) -> Result<()> {
-        self.target.bridge.set_keep_alive(&env, on)?;
+        self.target
+            .bridge
+            .set_keep_alive(&env, on && self.refed.load(Ordering::Relaxed))?;
         self.timer.hold(on);
         Ok(())
+    }
+
+    /// `ref()` (`on`) / `unref()`: whether held events keep the event loop alive; `holding` says
+    /// whether events are held now.
+    #[napi]
+    pub fn set_ref(&self, env: Env, on: bool, holding: bool) -> Result<()> {
+        self.refed.store(on, Ordering::Relaxed);
+        self.target.bridge.set_keep_alive(&env, on && holding)
     }
 
     /// Reports the add count now, at the end of a synchronous run of adds (JS calls it from a
