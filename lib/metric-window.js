@@ -12,8 +12,9 @@
  *
  * `snapshot()` reads the window ending now: Rust writes the row into a Float64Array over memory it
  * owns (no allocation per read) and caches the percentiles until a value arrives or a sub-window
- * ends. A sliding window keeps the sum of its closed sub-windows up to date at each sub-window
- * end, so a snapshot merges two histograms, whatever `window / slide`.
+ * ends. A sliding window keeps one histogram of the whole window up to date (values enter it as
+ * they enter their sub-window; an expiring sub-window is subtracted), so a snapshot walks one
+ * histogram, whatever `window / slide`.
  *
  * Like a Node timer, an open window keeps the event loop alive until close() or `unref()`.
  *

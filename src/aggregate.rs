@@ -13,7 +13,15 @@
 //! Time is cut into sub-windows of `slide` (tumbling windows: `slide == window`); a window is
 //! the last `window / slide` sub-windows. At each sub-window end the runtime's timer drains the
 //! staged values, emits one record per key with the stats of the window ending now, and starts
-//! the next sub-window.
+//! the next sub-window. A sliding window also keeps one histogram of the whole window: values
+//! enter it as they enter their sub-window and an expiring sub-window is subtracted, so a
+//! snapshot walks one histogram whatever `window / slide`. Percentiles are cached until a value
+//! arrives or a sub-window ends.
+//!
+//! # Counting
+//! Values are counted first in a `Staged` array in the crate's bucket layout (an index and a
+//! `u32` increment per value) and enter the crate's histograms, one `record_n` per touched
+//! bucket, when those are read: at a snapshot or a sub-window end.
 //!
 //! # Recording from JS without a crossing per value
 //! Each series has a staging ring of [`RING`] `f64` slots in memory this module owns, which JS
@@ -182,13 +190,16 @@ impl Staged {
         sub << bucket
     }
 
-    /// Makes room for indexes up to that of `x_max` and widens the touched range to
-    /// `x_min..=x_max`; folds first when a `u32` count could overflow.
+    /// Whether `n` more values could overflow a `u32` count (then fold first).
     #[inline]
-    fn reserve(&mut self, x_min: u64, x_max: u64, n: usize, hist: &mut Histogram<u64>) {
-        if self.total + n as u64 > u64::from(u32::MAX) {
-            self.fold(hist);
-        }
+    fn full(&self, n: usize) -> bool {
+        self.total + n as u64 > STAGED_MAX as u64
+    }
+
+    /// Makes room for `n` values from `x_min` to `x_max` (not [`Staged::full`]) and widens the
+    /// touched range.
+    #[inline]
+    fn reserve(&mut self, x_min: u64, x_max: u64, n: usize) {
         let top = self.index(x_max) + 1;
         if top > self.counts.len() {
             // Whole crate buckets at a time, as the crate resizes.
@@ -200,12 +211,9 @@ impl Staged {
         self.total += n as u64;
     }
 
-    /// Counts one value `x`.
+    /// Counts one value `x` (not [`Staged::full`]).
     #[inline]
-    fn add(&mut self, x: u64, hist: &mut Histogram<u64>) {
-        if self.total >= u64::from(u32::MAX) {
-            self.fold(hist);
-        }
+    fn add(&mut self, x: u64) {
         let i = self.index(x);
         if i >= self.counts.len() {
             self.counts
@@ -217,8 +225,8 @@ impl Staged {
         self.total += 1;
     }
 
-    /// Moves the staged counts into `hist`.
-    fn fold(&mut self, hist: &mut Histogram<u64>) {
+    /// Moves the staged counts into `hist` (and `also`).
+    fn fold(&mut self, hist: &mut Histogram<u64>, mut also: Option<&mut Histogram<u64>>) {
         if self.total == 0 {
             return;
         }
@@ -226,8 +234,12 @@ impl Staged {
             let n = self.counts[i];
             if n != 0 {
                 self.counts[i] = 0;
+                let value = self.value_for(i);
                 // Auto-resizing, and the value is below 2^61: cannot fail.
-                let _ = hist.record_n(self.value_for(i), u64::from(n));
+                let _ = hist.record_n(value, u64::from(n));
+                if let Some(also) = also.as_deref_mut() {
+                    let _ = also.record_n(value, u64::from(n));
+                }
             }
         }
         self.lo = usize::MAX;
@@ -235,6 +247,9 @@ impl Staged {
         self.total = 0;
     }
 }
+
+/// Values staged between folds, at most (a `u32` count cannot overflow).
+const STAGED_MAX: usize = u32::MAX as usize;
 
 /// Scales a valid value to the histogram's integer units. `+ 0.5` then truncation rounds
 /// (v >= 0) without a libm call.
@@ -267,10 +282,10 @@ struct Series {
     slots: Vec<Slot>,
     ring: Option<Arc<Ring>>,
     read: usize,
-    /// Sliding windows: the sum of the closed sub-windows still in the window, kept up to date
-    /// at each rotation (the closed one added, the expired one subtracted), so a snapshot merges
-    /// two histograms, not `window / slide`.
-    closed: Option<Histogram<u64>>,
+    /// Sliding windows: the sum of every sub-window in the window. Staged counts enter it as
+    /// they enter the current sub-window, and the expiring sub-window is subtracted at each
+    /// rotation, so a snapshot walks one histogram whatever `window / slide`.
+    window: Option<Histogram<u64>>,
     /// The window's percentiles, in configured order, until a value arrives or a sub-window ends.
     cache: Option<Vec<f64>>,
     /// Counts of the current sub-window not yet in its histogram.
@@ -281,9 +296,11 @@ impl Series {
     /// Records one valid value into sub-window `cur`.
     #[inline]
     fn record(&mut self, cur: usize, v: f64) {
-        let slot = &mut self.slots[cur];
-        self.staged.add(scaled(v), &mut slot.hist);
-        slot.note(v);
+        if self.staged.full(1) {
+            self.fold(cur);
+        }
+        self.staged.add(scaled(v));
+        self.slots[cur].note(v);
     }
 
     /// Records valid values, the least `lo` and the greatest `hi`, into sub-window `cur`.
@@ -291,9 +308,17 @@ impl Series {
         if values.is_empty() {
             return;
         }
+        if values.len() > STAGED_MAX {
+            for chunk in values.chunks(STAGED_MAX) {
+                self.record_many(cur, chunk, lo, hi);
+            }
+            return;
+        }
+        if self.staged.full(values.len()) {
+            self.fold(cur);
+        }
+        self.staged.reserve(scaled(lo), scaled(hi), values.len());
         let slot = &mut self.slots[cur];
-        self.staged
-            .reserve(scaled(lo), scaled(hi), values.len(), &mut slot.hist);
         let staged = &mut self.staged;
         let counts = &mut staged.counts[..];
         let mut sum = slot.sum;
@@ -313,9 +338,10 @@ impl Series {
         slot.max = slot.max.max(hi);
     }
 
-    /// Moves the staged counts into the histogram of sub-window `cur`.
+    /// Moves the staged counts into the histogram of sub-window `cur` (and the window's).
     fn fold(&mut self, cur: usize) {
-        self.staged.fold(&mut self.slots[cur].hist);
+        self.staged
+            .fold(&mut self.slots[cur].hist, self.window.as_mut());
     }
 }
 
@@ -332,8 +358,6 @@ pub struct Aggregator {
     series: Vec<Option<Series>>,
     current: usize,
     slot_start: Vec<f64>,
-    /// Sliding windows: where `closed` + the current sub-window are merged for a snapshot.
-    scratch: Histogram<u64>,
     /// Indexes into `config.percentiles`, ascending by percentile (one pass reads them all).
     ascending: Vec<usize>,
 }
@@ -347,7 +371,6 @@ impl Aggregator {
         let mut ascending: Vec<usize> = (0..config.percentiles.len()).collect();
         ascending.sort_by(|a, b| config.percentiles[*a].total_cmp(&config.percentiles[*b]));
         Aggregator {
-            scratch: Histogram::new(config.precision).expect("precision is validated to 1..=5"),
             ascending,
             config,
             series: Vec::new(),
@@ -366,7 +389,7 @@ impl Aggregator {
             slots: (0..n).map(|_| Slot::new(precision)).collect(),
             ring: None,
             read: 0,
-            closed: (n > 1)
+            window: (n > 1)
                 .then(|| Histogram::new(precision).expect("precision is validated to 1..=5")),
             cache: None,
             staged: Staged::new(precision),
@@ -482,22 +505,9 @@ impl Aggregator {
         ]);
         if series.cache.is_none() {
             series.fold(self.current);
-            let current = &series.slots[self.current].hist;
-            let hist = match &series.closed {
-                Some(closed) if !closed.is_empty() && !current.is_empty() => {
-                    // Same precision, auto-resizing: adding cannot fail. Matching bucket counts
-                    // make the first add a copy.
-                    if self.scratch.buckets() != closed.buckets() {
-                        self.scratch = closed.clone();
-                    } else {
-                        self.scratch.reset();
-                        let _ = self.scratch.add(closed);
-                    }
-                    let _ = self.scratch.add(current);
-                    &self.scratch
-                }
-                Some(closed) if current.is_empty() => closed,
-                _ => current,
+            let hist = match &series.window {
+                Some(window) => window,
+                None => &series.slots[self.current].hist,
             };
             let mut values = vec![0.0; self.ascending.len()];
             let ascending = self
@@ -526,11 +536,9 @@ impl Aggregator {
         self.slot_start[expiring] = now_ms;
         for s in self.series.iter_mut().flatten() {
             s.fold(closing);
-            if let Some(closed) = &mut s.closed {
-                // `closed` holds every closed sub-window still in the window, so it holds the
-                // expiring one: neither call can fail.
-                let _ = closed.add(&s.slots[closing].hist);
-                let _ = closed.subtract(&s.slots[expiring].hist);
+            if let Some(window) = &mut s.window {
+                // `window` holds every sub-window, the expiring one included: cannot fail.
+                let _ = window.subtract(&s.slots[expiring].hist);
             }
             s.slots[expiring].reset();
             s.cache = None;
@@ -928,13 +936,13 @@ mod tests {
                     "precision {precision}, value {v}"
                 );
                 if n % 2 == 0 {
-                    staged.add(v, &mut folded);
+                    staged.add(v);
                 } else {
-                    staged.reserve(v, v, 1, &mut folded);
+                    staged.reserve(v, v, 1);
                     staged.counts[i] += 1;
                 }
             }
-            staged.fold(&mut folded);
+            staged.fold(&mut folded, None);
             assert_eq!(folded, direct, "precision {precision}");
             assert!(staged.counts.iter().all(|&c| c == 0));
         }
