@@ -88,6 +88,25 @@ describe('MetricWindow', function () {
       ]);
     });
 
+    it('each snapshot is its own object, and a value recorded between two reads shows in the second', function () {
+      const w = make({ window: 60000, slide: 6000 });
+      for (let i = 1; i <= 100; i++) w.record(i);
+      const a = w.snapshot();
+      const again = w.snapshot();
+      assert.deepStrictEqual({ ...again, end: 0, rate: 0 }, { ...a, end: 0, rate: 0 }, 'a repeated read reports the same window');
+      w.record(100000);
+      w.recordMany(new Float64Array([200000, 300000]), 'other');
+      const b = w.snapshot();
+      assert.strictEqual(a.count, 100, 'the first object was not changed by the later read');
+      assert.strictEqual(a.max, 100);
+      assert.strictEqual(b.count, 101);
+      assert.strictEqual(b.max, 100000);
+      assert.strictEqual(b.p999, 100000, 'the cached percentiles were dropped');
+      const p50 = w.snapshot('other').p50;
+      assert.ok(Math.abs(p50 - 200000) <= 200, `p50 ${p50} is 200000 within 0.1 %`);
+      assert.strictEqual(w.snapshot().count, 101, 'the other key did not touch the default series');
+    });
+
     it('names the statistics after the configured percentiles', function () {
       const w = make({ window: 60000, percentiles: [25, 75, 99.99] });
       w.record(1);
