@@ -54,6 +54,11 @@ export declare class NativeEventBuffer {
    */
   hold(on: boolean): void
   /**
+   * `ref()` (`on`) / `unref()`: whether held events keep the event loop alive; `holding` says
+   * whether events are held now.
+   */
+  setRef(on: boolean, holding: boolean): void
+  /**
    * Reports the add count now, at the end of a synchronous run of adds (JS calls it from a
    * microtask, at most once per sample): dates the last add precisely.
    */
@@ -87,10 +92,21 @@ export declare class NativeMetricWindow {
    */
   recordMany(key: number, values: Float64Array): number
   /**
-   * The stats row of the window of `key` ending now (after draining), or null for an
-   * unknown key.
+   * The row [`NativeMetricWindow::snapshot`] writes, as a `Float64Array` over memory this
+   * object owns: `[start, end, count, sum, min, max, mean, rate, ...percentiles]`.
    */
-  snapshot(key: number): Float64Array | null
+  row(): Float64Array
+  /**
+   * Writes the stats of the window of `key` ending now (after draining) into
+   * [`NativeMetricWindow::row`]; false for an unknown key. Percentiles are cached until a
+   * value arrives or a sub-window ends, so repeated reads cost no histogram pass.
+   */
+  snapshot(key: number): boolean
+  /**
+   * Whether the window keeps Node's event loop alive while open (it does when made), like a
+   * Node timer's `ref()` / `unref()`. No effect after close.
+   */
+  setKeepAlive(on: boolean): void
   /**
    * Emits the final (partial) window, stops the timers and releases the bridge; the final
    * batch is marked `last`. Idempotent.

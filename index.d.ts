@@ -52,6 +52,12 @@ declare namespace ferrocast {
     add(event: T): void;
     /** Emits every held event now (nothing when empty). */
     flush(): void;
+    /** Lets the process exit while events are held (like `timeout.unref()`). */
+    unref(): this;
+    /** Held events keep the process alive until flushed (the default). */
+    ref(): this;
+    /** Whether held events keep the process alive (false after unref() or close()). */
+    hasRef(): boolean;
     /** Flushes what remains and releases the timer. Idempotent; `'close'` follows. */
     close(): void;
     /** Same as close(). */
@@ -132,6 +138,12 @@ declare namespace ferrocast {
     recordMany(values: Float64Array, key?: string): void;
     /** The stats of the window ending now, or null if nothing was recorded under `key`. */
     snapshot(key?: string): WindowStats | null;
+    /** Lets the process exit while this window is open, like `timeout.unref()`. */
+    unref(): this;
+    /** Keeps the process alive while this window is open (the default). */
+    ref(): this;
+    /** Whether this window keeps the process alive (false after unref() or close()). */
+    hasRef(): boolean;
     /** Emits the final window and stops. Idempotent; `'close'` follows. */
     close(): void;
     on(event: 'window', listener: (stats: WindowStats) => void): this;

@@ -298,5 +298,34 @@ describe('EventBuffer', function () {
       assert.strictEqual(r.code, 0, r.stderr);
       assert.strictEqual(r.stdout.trim(), 'flushed 2');
     });
+
+    it('unref(): held events no longer keep the process alive', async function () {
+      const r = await runNode(
+        `const { EventBuffer } = require('.');
+         const b = new EventBuffer(60000);
+         b.add(1); // holding before unref()
+         console.log(b.unref() === b, b.hasRef());
+         b.add(2);`,
+        { limit: 5000 },
+      );
+      assert.strictEqual(r.signal, null, 'the child had to be killed');
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.strictEqual(r.stdout.trim(), 'true false');
+    });
+
+    it('ref() after unref() keeps it alive again while it holds events, and ends with the flush', async function () {
+      const alive = await runNode(
+        "const { EventBuffer } = require('.'); const b = new EventBuffer(60000).unref(); b.add(1); b.ref(); console.log(b.hasRef());",
+        { limit: 1500 },
+      );
+      assert.strictEqual(alive.signal, 'SIGKILL', 'the held event should have kept the child alive');
+      assert.strictEqual(alive.stdout.trim(), 'true');
+      const flushed = await runNode(
+        "const { EventBuffer } = require('.'); const b = new EventBuffer(200).unref().ref(); b.on('bufferFlush', (e) => console.log('flushed', e.length)); b.add(1);",
+        { limit: 5000 },
+      );
+      assert.strictEqual(flushed.signal, null, 'the child had to be killed');
+      assert.strictEqual(flushed.stdout.trim(), 'flushed 1');
+    });
   });
 });

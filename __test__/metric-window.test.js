@@ -88,6 +88,25 @@ describe('MetricWindow', function () {
       ]);
     });
 
+    it('each snapshot is its own object, and a value recorded between two reads shows in the second', function () {
+      const w = make({ window: 60000, slide: 6000 });
+      for (let i = 1; i <= 100; i++) w.record(i);
+      const a = w.snapshot();
+      const again = w.snapshot();
+      assert.deepStrictEqual({ ...again, end: 0, rate: 0 }, { ...a, end: 0, rate: 0 }, 'a repeated read reports the same window');
+      w.record(100000);
+      w.recordMany(new Float64Array([200000, 300000]), 'other');
+      const b = w.snapshot();
+      assert.strictEqual(a.count, 100, 'the first object was not changed by the later read');
+      assert.strictEqual(a.max, 100);
+      assert.strictEqual(b.count, 101);
+      assert.strictEqual(b.max, 100000);
+      assert.strictEqual(b.p999, 100000, 'the cached percentiles were dropped');
+      const p50 = w.snapshot('other').p50;
+      assert.ok(Math.abs(p50 - 200000) <= 200, `p50 ${p50} is 200000 within 0.1 %`);
+      assert.strictEqual(w.snapshot().count, 101, 'the other key did not touch the default series');
+    });
+
     it('names the statistics after the configured percentiles', function () {
       const w = make({ window: 60000, percentiles: [25, 75, 99.99] });
       w.record(1);
@@ -264,6 +283,40 @@ describe('MetricWindow', function () {
       );
       assert.strictEqual(r.signal, null, 'the child had to be killed');
       assert.strictEqual(r.code, 0, r.stderr);
+    });
+
+    it("unref(): the process exits while the window is open, after its 'window' events", async function () {
+      const r = await runNode(
+        `const { MetricWindow } = require('.');
+         const w = new MetricWindow({ window: 50 });
+         console.log(w.unref() === w, w.hasRef());
+         w.on('window', (s) => { if (s.count > 0) console.log('window', s.count); });
+         w.record(1); w.record(2);
+         setTimeout(() => {}, 200); // something else keeps the loop alive for a while`,
+        { limit: 5000 },
+      );
+      assert.strictEqual(r.signal, null, 'the child had to be killed');
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.deepStrictEqual(r.stdout.trim().split('\n'), ['true false', 'window 2']);
+    });
+
+    it('ref() after unref(): the open window keeps the process alive again', async function () {
+      const r = await runNode(
+        "const { MetricWindow } = require('.'); const w = new MetricWindow({ window: 50 }); w.unref(); w.ref(); console.log(w.hasRef());",
+        { limit: 1500 },
+      );
+      assert.strictEqual(r.signal, 'SIGKILL', 'the window should have kept the child alive');
+      assert.strictEqual(r.stdout.trim(), 'true');
+    });
+
+    it('hasRef() is false after close(); ref() and unref() are then no-ops', function () {
+      const w = new MetricWindow();
+      assert.strictEqual(w.hasRef(), true);
+      w.close();
+      assert.strictEqual(w.hasRef(), false);
+      assert.strictEqual(w.ref(), w);
+      assert.strictEqual(w.unref(), w);
+      assert.strictEqual(w.hasRef(), false);
     });
   });
 });

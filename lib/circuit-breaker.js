@@ -23,13 +23,12 @@
  * 'shutdown'. The breaker never emits 'error'.
  *
  * Statistics (`stats`) cover the last `rollingCountTimeout` ms; counts are running totals and
- * latency percentiles come from a fixed-size histogram, so reading them is O(1) in the number of
+ * latencies come from a MetricWindow (an unref'd one), so reading them is O(1) in the number of
  * calls. The reset timer and per-call timers are unref'd: a breaker never keeps the process alive.
  */
 
 const EventEmitter = require('../events');
-// The latency window. MetricWindow (lib/metric-window.js) has the same surface; swap this line.
-const { RollingStats: MetricWindow } = require('./rolling-stats');
+const { MetricWindow } = require('./metric-window');
 const { RollingCounts } = require('./rolling-counts');
 const {
   codedError,
@@ -161,11 +160,12 @@ class CircuitBreaker extends EventEmitter {
     this._lastFailure = null;
     this._finalLatency = null;
     this._counts = new RollingCounts(COUNTERS, opts.rollingCountTimeout, opts.rollingCountBuckets);
+    // Unref'd: a breaker never keeps the process alive.
     this._latency = new MetricWindow({
       window: opts.rollingCountTimeout,
       slide: opts.rollingCountTimeout / opts.rollingCountBuckets,
       percentiles: [50, 90, 99, 99.9],
-    });
+    }).unref();
   }
 
   /** 'CLOSED', 'OPEN' or 'HALF_OPEN'. */

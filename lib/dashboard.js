@@ -29,8 +29,7 @@ const { monitorEventLoopDelay } = require('node:perf_hooks');
 const EventEmitter = require('../events');
 // The WebSocket server. ferrocast's native server (../ws) has the same surface; swap this line.
 const { WebSocketServer } = require('../ws');
-// Windowed statistics. MetricWindow (./metric-window) has the same surface; swap this line.
-const { RollingStats: MetricWindow } = require('./rolling-stats');
+const { MetricWindow } = require('./metric-window');
 const {
   codedError,
   invalidType,
@@ -139,8 +138,9 @@ class RealTimeDashboard extends EventEmitter {
     this._msgInSinceTick = 0;
     this._msgOutSinceTick = 0;
     this._lastValues = new Map();
-    this._responseTimes = new MetricWindow({ window: interval * 10, slide: interval, percentiles: [50, 90, 99] });
-    this._app = new MetricWindow({ window: interval * 10, slide: interval, percentiles: [50, 90, 99] });
+    // Unref'd: what keeps the process alive is the server and the interval timer, until close().
+    this._responseTimes = new MetricWindow({ window: interval * 10, slide: interval, percentiles: [50, 90, 99] }).unref();
+    this._app = new MetricWindow({ window: interval * 10, slide: interval, percentiles: [50, 90, 99] }).unref();
     this._eventLoop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION });
     this._eventLoop.enable();
     this._lastTick = performance.now();

@@ -15,6 +15,7 @@
  * the array goes empty ↔ non-empty (to ref/unref the event loop: an idle buffer never keeps the
  * process alive), and at most once per Rust sample (every ms) from a microtask that dates the end
  * of a run of adds (`settle`), so the quiet delay is measured from the last add precisely.
+ * Held events keep the process alive until flushed; `unref()` lets it exit anyway.
  */
 
 const EventEmitter = require('../events');
@@ -59,6 +60,7 @@ class EventBuffer extends EventEmitter {
     this._flushed = 0; // events flushed (or emitted by `leading`) so far
     this._burst = false;
     this._closed = false;
+    this._refed = true;
     this._native = new NativeEventBuffer(this._onSignals.bind(this), {
       delay: this._delay,
       maxWait: maxWait === null ? undefined : maxWait,
@@ -104,6 +106,28 @@ class EventBuffer extends EventEmitter {
     }
     if (n === 1) this._native.hold(true);
     if (n >= this._maxSize) this._flushFirst(n);
+  }
+
+  /**
+   * Lets the process exit while events are held (they are then lost at exit unless close() runs),
+   * like `timeout.unref()`. Returns this.
+   */
+  unref() {
+    if (this._refed && !this._closed) this._native.setRef(false, false);
+    this._refed = false;
+    return this;
+  }
+
+  /** Held events keep the process alive until they are flushed (the default). Returns this. */
+  ref() {
+    if (!this._refed && !this._closed) this._native.setRef(true, this._held.length > 0);
+    this._refed = true;
+    return this;
+  }
+
+  /** Whether held events keep the process alive (false after unref() and after close()). */
+  hasRef() {
+    return this._refed && !this._closed;
   }
 
   /** Emits 'bufferFlush' with every held event now (nothing when empty). */

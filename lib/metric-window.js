@@ -10,6 +10,14 @@
  * (one `kick()` crossing per 4096 values); if JS finds a ring full it drains it synchronously.
  * `recordMany(Float64Array)` is one crossing for the whole array.
  *
+ * `snapshot()` reads the window ending now: Rust writes the row into a Float64Array over memory it
+ * owns (no allocation per read) and caches the percentiles until a value arrives or a sub-window
+ * ends. A sliding window keeps one histogram of the whole window up to date (values enter it as
+ * they enter their sub-window; an expiring sub-window is subtracted), so a snapshot walks one
+ * histogram, whatever `window / slide`.
+ *
+ * Like a Node timer, an open window keeps the event loop alive until close() or `unref()`.
+ *
  * Events: 'window' (stats) per key at each window end; 'close' after the final window.
  */
 
@@ -113,7 +121,31 @@ class MetricWindow extends EventEmitter {
     this._series = []; // by index
     this._byKey = new Map();
     this._default = null;
+    this._refed = true;
     this._native = new NativeMetricWindow(this._onBatch.bind(this), { window, slide, percentiles, precision });
+    this._row = this._native.row();
+  }
+
+  /**
+   * Lets the process exit while this window is open (its 'window' events still fire while
+   * something else keeps the event loop running), like `timeout.unref()`. Returns this.
+   */
+  unref() {
+    if (this._refed && !this._closed) this._native.setKeepAlive(false);
+    this._refed = false;
+    return this;
+  }
+
+  /** Keeps the process alive while this window is open (the default). Returns this. */
+  ref() {
+    if (!this._refed && !this._closed) this._native.setKeepAlive(true);
+    this._refed = true;
+    return this;
+  }
+
+  /** Whether this window keeps the process alive (false after unref() and after close()). */
+  hasRef() {
+    return this._refed && !this._closed;
   }
 
   /**
@@ -162,8 +194,7 @@ class MetricWindow extends EventEmitter {
     if (this._closed) throw closedError();
     const s = key === undefined ? this._default : this._byKey.get(key);
     if (s === undefined || s === null) return null;
-    const row = this._native.snapshot(s.index);
-    return row === null ? null : this._stats(s.key, row, 0);
+    return this._native.snapshot(s.index) ? this._stats(s.key, this._row, 0) : null;
   }
 
   /** Emits the final (partial) window, stops the timer. Idempotent; then 'close'. */

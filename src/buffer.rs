@@ -52,6 +52,8 @@ use crate::bridge::{BatchArgs, Bridge, BridgeConfig, Columns, Overflow};
 const SAMPLE: Duration = Duration::from_millis(1);
 /// A deadline closer than `SAMPLE` + this is waited for with a precise sleep.
 const PRECISE_MARGIN: Duration = Duration::from_micros(200);
+/// The end of a precise sleep is spun, not slept.
+const SPIN: Duration = Duration::from_micros(250);
 
 /// The timing policy of a buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,6 +231,53 @@ struct TimerShared {
     closed: AtomicBool,
 }
 
+/// What one sample of a running burst did.
+enum Step {
+    /// The buffer was closed.
+    Closed,
+    /// No burst is running.
+    Idle,
+    /// A signal was sent; `true` when it ended the burst (quiet).
+    Signalled(bool),
+    /// Nothing to signal yet; the next deadline, if any.
+    Waiting(Option<Instant>),
+}
+
+/// Sleeps until `deadline`, the last [`SPIN`] on the CPU: a thread woken from sleep on a busy
+/// machine may wait for a core, a spinning one is already running.
+fn sleep_until_precisely(deadline: Instant) {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left > SPIN {
+        std::thread::sleep(left - SPIN);
+    }
+    while Instant::now() < deadline {
+        std::hint::spin_loop();
+    }
+}
+
+/// Samples the add counter now and sends the signal that is due, if any.
+fn step<T: FlushTarget>(s: &TimerShared, t: &T) -> Step {
+    if s.closed.load(Ordering::Acquire) {
+        return Step::Closed;
+    }
+    let (signal, deadline) = {
+        let mut tracker = s.tracker.lock().unwrap();
+        if !tracker.is_active() {
+            return Step::Idle;
+        }
+        let signal = tracker.sample(Instant::now(), t.added(), t.acked());
+        (signal, tracker.next_deadline())
+    };
+    t.sampled();
+    match signal {
+        Some(signal) => {
+            t.signal(signal);
+            Step::Signalled(signal.quiet)
+        }
+        None => Step::Waiting(deadline),
+    }
+}
+
 /// The per-buffer timer task: asleep between bursts, sampling every millisecond during one.
 #[derive(Clone)]
 struct Timer {
@@ -261,49 +310,51 @@ impl Timer {
                 let mut tick = tokio::time::interval(SAMPLE);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
                 tick.tick().await;
-                let mut woken_precisely = false;
+                // Some(left): the deadline is near; sleep `left` precisely, then sample.
+                let mut precise: Option<Duration> = None;
                 loop {
-                    if !woken_precisely {
-                        tick.tick().await;
-                    }
-                    woken_precisely = false;
-                    let (Some(s), Some(t)) = (weak.upgrade(), target.upgrade()) else {
-                        return;
-                    };
-                    if s.closed.load(Ordering::Acquire) {
-                        return;
-                    }
-                    let (signal, deadline) = {
-                        let mut tracker = s.tracker.lock().unwrap();
-                        if !tracker.is_active() {
-                            break;
-                        }
-                        let signal = tracker.sample(Instant::now(), t.added(), t.acked());
-                        (signal, tracker.next_deadline())
-                    };
-                    t.sampled();
-                    if let Some(signal) = signal {
-                        t.signal(signal);
-                        if signal.quiet {
-                            break;
-                        }
-                        continue;
-                    }
-                    // tokio's timer has millisecond resolution and fires up to ~1 ms late: the
-                    // last stretch before a deadline is slept precisely on the blocking pool.
-                    if let Some(deadline) = deadline {
-                        let left = deadline.saturating_duration_since(Instant::now());
-                        if left < SAMPLE + PRECISE_MARGIN {
-                            drop((s, t));
-                            if tokio::task::spawn_blocking(move || std::thread::sleep(left))
-                                .await
-                                .is_err()
-                            {
+                    let step = match precise.take() {
+                        None => {
+                            tick.tick().await;
+                            let (Some(s), Some(t)) = (weak.upgrade(), target.upgrade()) else {
                                 return;
-                            }
-                            woken_precisely = true;
-                            tick.reset();
+                            };
+                            step(&s, &*t)
                         }
+                        Some(left) => {
+                            let (Some(s), Some(t)) = (weak.upgrade(), target.upgrade()) else {
+                                return;
+                            };
+                            // tokio's timer has millisecond resolution and fires up to ~1 ms
+                            // late: the last stretch before a deadline is slept precisely on the
+                            // blocking pool, and that thread samples and signals itself, so the
+                            // signal leaves without first waking a runtime worker (one thread
+                            // hand-off fewer on a busy machine).
+                            let deadline = Instant::now() + left;
+                            let blocking = tokio::task::spawn_blocking(move || {
+                                sleep_until_precisely(deadline);
+                                step(&s, &*t)
+                            });
+                            let Ok(step) = blocking.await else { return };
+                            tick.reset();
+                            step
+                        }
+                    };
+                    match step {
+                        Step::Closed => return,
+                        Step::Idle => break,
+                        Step::Signalled(quiet) => {
+                            if quiet {
+                                break;
+                            }
+                        }
+                        Step::Waiting(Some(deadline)) => {
+                            let left = deadline.saturating_duration_since(Instant::now());
+                            if left < SAMPLE + PRECISE_MARGIN {
+                                precise = Some(left);
+                            }
+                        }
+                        Step::Waiting(None) => {}
                     }
                 }
             }
@@ -369,7 +420,7 @@ struct RustInner<T> {
 /// ```
 ///
 /// The sink runs on the thread that triggered the flush (the pusher for `max_size` and `leading`,
-/// the runtime for the timer), with the buffer's lock held, so batches reach it in order.
+/// a runtime thread for the timer), with the buffer's lock held, so batches reach it in order.
 pub struct RustBuffer<T: Send + 'static> {
     inner: Arc<RustInner<T>>,
 }
@@ -575,6 +626,8 @@ pub struct NativeEventBuffer {
     target: Arc<JsTarget>,
     timer: Timer,
     shared_out: bool,
+    /// Whether held events keep the event loop alive (`ref()`, the default) or not (`unref()`).
+    refed: AtomicBool,
 }
 
 #[napi]
@@ -608,6 +661,7 @@ impl NativeEventBuffer {
             target,
             timer,
             shared_out: false,
+            refed: AtomicBool::new(true),
         })
     }
 
@@ -637,7 +691,7 @@ impl NativeEventBuffer {
     /// once by `leading`), so the buffer now holds events and keeps the event loop alive.
     #[napi]
     pub fn activate(&self, env: Env, holding: bool) -> Result<()> {
-        if holding {
+        if holding && self.refed.load(Ordering::Relaxed) {
             self.target.bridge.set_keep_alive(&env, true)?;
         }
         self.timer.activate(self.target.added(), holding);
@@ -648,9 +702,19 @@ impl NativeEventBuffer {
     /// unrefs the event loop and restarts the max-wait clock.
     #[napi]
     pub fn hold(&self, env: Env, on: bool) -> Result<()> {
-        self.target.bridge.set_keep_alive(&env, on)?;
+        self.target
+            .bridge
+            .set_keep_alive(&env, on && self.refed.load(Ordering::Relaxed))?;
         self.timer.hold(on);
         Ok(())
+    }
+
+    /// `ref()` (`on`) / `unref()`: whether held events keep the event loop alive; `holding` says
+    /// whether events are held now.
+    #[napi]
+    pub fn set_ref(&self, env: Env, on: bool, holding: bool) -> Result<()> {
+        self.refed.store(on, Ordering::Relaxed);
+        self.target.bridge.set_keep_alive(&env, on && holding)
     }
 
     /// Reports the add count now, at the end of a synchronous run of adds (JS calls it from a
