@@ -27,7 +27,7 @@ const path = require('node:path');
 const zlib = require('node:zlib');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
 const EventEmitter = require('../events');
-// The WebSocket server. ferrocast's native server (../ws) has the same surface; swap this line.
+// ferrocast's own WebSocket server: native I/O, and broadcast() fans out in Rust.
 const { WebSocketServer } = require('../ws');
 const { MetricWindow } = require('./metric-window');
 const {
