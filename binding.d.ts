@@ -315,6 +315,11 @@ export interface TransformOp {
 export interface TransformOutput {
   /** Bytes out (see `StepOutput::data`); absent when empty. */
   data?: Buffer
+  /**
+   * `ndjson`: the groups of records, each a JSON array text in ASCII (in place of `data` and
+   * `ends`).
+   */
+  texts?: Array<string>
   /** `lines`: `[start, end)` pairs of each line within `data`; `ndjson`: each group's end. */
   ends?: Uint32Array
   /** `ndjson`: records in `data`. */

@@ -212,6 +212,46 @@ describe('transforms', function () {
       assert.deepStrictEqual(batches.flat(), [...values, null]);
     });
 
+    it('parses non-ASCII records across groups and chunk boundaries like JSON.parse', async function () {
+      const words = ['café', 'naïve 😀', '日本語', 'a\\u00e9b', 'plain', '\\ud800 lone'];
+      const lines = Array.from({ length: 5000 }, (_, i) => `{"i":${i},"w":"${words[i % words.length]}","k":{"${words[(i + 1) % words.length]}":[${i % 7}]}}`);
+      const buf = Buffer.from(lines.join('\n') + '\n');
+      const expected = lines.map((l) => JSON.parse(l));
+      // Cut inside multi-byte characters: every 4099 bytes.
+      const chunks = Array.from({ length: Math.ceil(buf.length / 4099) }, (_, i) => buf.subarray(i * 4099, (i + 1) * 4099));
+      assert.ok(chunks.some((c) => (c[0] & 0xc0) === 0x80), 'a chunk starts inside a character');
+      assert.deepStrictEqual(await collect(transforms.ndjson(), chunks), expected);
+      assert.deepStrictEqual(await collect(transforms.ndjson(), [buf]), expected);
+    });
+
+    it('lets the event loop run while it delivers the records of one big chunk', async function () {
+      const text = Array.from({ length: 200000 }, (_, i) => `{"i":${i},"s":"some text"}`).join('\n') + '\n';
+      let turns = 0;
+      let turnsAtFirst = -1;
+      let turnsAtLast = -1;
+      const tick = () => {
+        turns++;
+        if (turnsAtLast === -1) setImmediate(tick);
+      };
+      setImmediate(tick);
+      let n = 0;
+      await streamPromises.pipeline(
+        Readable.from([text], { objectMode: false }),
+        transforms.ndjson(),
+        new Writable({
+          objectMode: true,
+          write(v, _e, cb) {
+            if (++n === 1) turnsAtFirst = turns;
+            if (n === 200000) turnsAtLast = turns;
+            cb();
+          },
+        }),
+      );
+      assert.strictEqual(n, 200000);
+      const during = turnsAtLast - turnsAtFirst;
+      assert.ok(during > 2, `the loop turned ${during} times during delivery`);
+    });
+
     it("skips and counts bad lines with onError: 'skip'", async function () {
       const t = transforms.ndjson({ onError: 'skip' });
       const got = await collect(t, ['1\nnot json\n{"b":', '2}\n[unclosed']);

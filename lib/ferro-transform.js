@@ -19,7 +19,7 @@ const { codedError } = require('./validate');
 const kOps = Symbol('ferrocast.transformOps');
 
 /** How long object delivery may hold the event loop before it yields (setImmediate), in ms. */
-const SLICE_MS = 4;
+const SLICE_MS = 2;
 /** Objects pushed between two looks at the clock. */
 const SLICE_STEP = 256;
 
@@ -130,7 +130,7 @@ class FerroTransform extends Transform {
       if (err == null && out.errorCode != null) err = errorFrom(out);
       done(err ?? null);
     };
-    if (out.data == null) finish(null);
+    if (out.data == null && out.texts == null) finish(null);
     else if (this._sink === 'bytes') {
       this.push(out.data);
       finish(null);
@@ -165,12 +165,12 @@ class FerroTransform extends Transform {
     step();
   }
 
-  // `data` holds groups of records, each a JSON array text Rust validated, ending at `ends[g]`:
-  // one JSON.parse per group makes its objects.
+  // `texts` holds groups of records, each a JSON array text Rust validated: one JSON.parse per
+  // group makes its objects. The texts are ASCII only (Rust escaped the rest), so they are
+  // one-byte strings, which V8 parses fastest.
   _deliverRecords(out, done) {
-    const { data, ends } = out;
+    const { texts } = out;
     let group = 0;
-    let start = 0;
     let records = null;
     let k = 0;
     const step = () => {
@@ -184,13 +184,12 @@ class FerroTransform extends Transform {
             pushed = 0;
           }
           if (records === null) {
-            if (group === ends.length) {
+            if (group === texts.length) {
               done(null);
               return;
             }
-            // ASCII only (Rust escaped the rest): a one-byte string, parsed fastest.
-            records = JSON.parse(data.toString('latin1', start, ends[group]));
-            start = ends[group++];
+            records = JSON.parse(texts[group]);
+            texts[group++] = undefined;
             k = 0;
             if (this._batch) {
               this.push(records);

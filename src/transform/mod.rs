@@ -27,7 +27,7 @@ pub use case::{Case, CaseMap};
 pub use gzip::{Gunzip, Gzip};
 pub use lines::{Framer, Grep, LinesSink, Replace};
 pub use ndjson::NdjsonSink;
-pub use pool::PooledBuffer;
+pub use pool::{Latin1Strings, PooledBuffer};
 
 /// The default longest line, in bytes without its terminator, that line-based operations accept.
 pub const DEFAULT_MAX_LINE_LENGTH: usize = 16 * 1024 * 1024;
@@ -83,6 +83,8 @@ pub struct StepOutput {
     pub units: usize,
     /// `ndjson`: whether the last group in `data` is still open.
     pub open_group: bool,
+    /// `ndjson`: `data` is ASCII text, handed to JS as a string rather than a Buffer.
+    pub ascii_text: bool,
 }
 
 /// The last stage: how results are shaped for JS.
@@ -188,6 +190,7 @@ impl Engine {
         }
         if matches!(self.sink, Sink::Ndjson(_)) {
             NdjsonSink::close_step(&mut out);
+            out.ascii_text = true;
         }
         // JS holds the Vec's whole allocation until the Buffer is collected: return spare
         // capacity (grep keeps a fraction of what was reserved for it), unless the Vec is big
@@ -343,6 +346,10 @@ pub struct TransformOutput {
     /// Bytes out (see `StepOutput::data`); absent when empty.
     #[napi(ts_type = "Buffer")]
     pub data: Option<PooledBuffer>,
+    /// `ndjson`: the groups of records, each a JSON array text in ASCII (in place of `data` and
+    /// `ends`).
+    #[napi(ts_type = "Array<string>")]
+    pub texts: Option<Latin1Strings>,
     /// `lines`: `[start, end)` pairs of each line within `data`; `ndjson`: each group's end.
     pub ends: Option<Uint32Array>,
     /// `ndjson`: records in `data`.
@@ -388,14 +395,23 @@ impl Task for Step {
             ),
             None => (None, None, None),
         };
+        let (data, texts, ends) = if out.data.is_empty() {
+            pool::give(out.data);
+            (None, None, None)
+        } else if out.ascii_text {
+            let texts = Latin1Strings {
+                data: out.data,
+                ends: out.ends,
+            };
+            (None, Some(texts), None)
+        } else {
+            let ends = (!out.ends.is_empty()).then(|| Uint32Array::new(out.ends));
+            (Some(PooledBuffer(out.data)), None, ends)
+        };
         Ok(TransformOutput {
-            data: if out.data.is_empty() {
-                pool::give(out.data);
-                None
-            } else {
-                Some(PooledBuffer(out.data))
-            },
-            ends: (!out.ends.is_empty()).then(|| Uint32Array::new(out.ends)),
+            data,
+            texts,
+            ends,
             records: out.records,
             skipped: out.skipped,
             error_code,

@@ -115,6 +115,74 @@ impl ToNapiValue for PooledBuffer {
     }
 }
 
+/// One-byte (Latin-1) JS strings copied from consecutive pieces of `data` (each ending at one of
+/// `ends`) on the main thread, as a JS array; the bytes go back to the pool at once. Used for
+/// ndjson's escaped, pure-ASCII JSON text: unlike an external Buffer, nothing outlives the call
+/// outside the V8 heap, so output memory does not pile up until V8 gets round to collecting
+/// Buffers. Pieces are kept under V8's large-object size (128 KiB) so that the strings are
+/// young-generation objects, freed by the next scavenge.
+pub struct Latin1Strings {
+    /// The text.
+    pub data: Vec<u8>,
+    /// The end of each piece in `data`.
+    pub ends: Vec<u32>,
+}
+
+impl TypeName for Latin1Strings {
+    fn type_name() -> &'static str {
+        "Array<string>"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+fn check(status: sys::napi_status) -> Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(napi::Error::new(
+            napi::Status::GenericFailure,
+            "cannot create the strings of the transform's output",
+        ))
+    }
+}
+
+impl ToNapiValue for Latin1Strings {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        let mut array = ptr::null_mut();
+        let result = (|| {
+            // SAFETY: plain N-API calls on the JS thread; each string is copied by V8 from a
+            // range of `val.data`, which is alive for the whole call.
+            unsafe {
+                check(sys::napi_create_array_with_length(
+                    env,
+                    val.ends.len(),
+                    &mut array,
+                ))?;
+                let mut start = 0usize;
+                for (i, &end) in val.ends.iter().enumerate() {
+                    let end = end as usize;
+                    let piece = &val.data[start..end];
+                    let mut s = ptr::null_mut();
+                    check(sys::napi_create_string_latin1(
+                        env,
+                        piece.as_ptr().cast(),
+                        piece.len() as isize,
+                        &mut s,
+                    ))?;
+                    check(sys::napi_set_element(env, array, i as u32, s))?;
+                    start = end;
+                }
+            }
+            Ok(array)
+        })();
+        give(val.data);
+        result
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
