@@ -106,6 +106,25 @@ describe('transforms', function () {
       assert.deepStrictEqual(batches.flat(), many);
     });
 
+    it('decodes big chunks of non-ASCII, invalid UTF-8, CRLF, empty and long lines like Buffer#toString', async function () {
+      const parts = [];
+      for (let i = 0; i < 30000; i++) {
+        if (i % 1000 === 7) parts.push(Buffer.from(`${'é😀x'.repeat(30000)}\n`)); // over 64 KiB
+        else if (i % 97 === 0) parts.push(Buffer.from([0x61, 0xe2, 0x82, 0x0a])); // a cut character
+        else if (i % 11 === 0) parts.push(Buffer.from('\r\n'));
+        else if (i % 13 === 0) parts.push(Buffer.from('\n'));
+        else parts.push(Buffer.from(`${i} café 日本 😀\r\n`));
+      }
+      parts.push(Buffer.from('last ü'));
+      const buf = Buffer.concat(parts);
+      const expected = buf.toString().split('\n').map((l) => l.replace(/\r$/, ''));
+      assert.deepStrictEqual(await collect(transforms.lines(), [buf]), expected);
+      const cut = Array.from({ length: Math.ceil(buf.length / 100003) }, (_, i) => buf.subarray(i * 100003, (i + 1) * 100003));
+      assert.deepStrictEqual(await collect(transforms.lines(), cut), expected);
+      const asBuffers = await collect(transforms.lines({ output: 'buffer' }), [buf]);
+      assert.deepStrictEqual(asBuffers.map((b) => b.toString()), expected);
+    });
+
     it('fails with ERR_LINE_TOO_LONG and the line number', async function () {
       await assert.rejects(collect(transforms.lines({ maxLineLength: 4 }), ['abcd\r\nok\nabc', 'de\n']), {
         code: 'ERR_LINE_TOO_LONG',

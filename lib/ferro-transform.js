@@ -22,6 +22,8 @@ const kOps = Symbol('ferrocast.transformOps');
 const SLICE_MS = 2;
 /** Objects pushed between two looks at the clock. */
 const SLICE_STEP = 256;
+/** `lines()` strings: bytes decoded at a time (see _deliverLines). */
+const PIECE_BYTES = 64 * 1024;
 
 function errorFrom(out) {
   const err = codedError(Error, out.errorCode, out.errorMessage);
@@ -139,27 +141,53 @@ class FerroTransform extends Transform {
   }
 
   // Objects are pushed for at most SLICE_MS at a time, yielding to the event loop in between, so
-  // that a big chunk of short lines never holds the main thread for long.
+  // that a big chunk of short lines never holds the main thread for long. Strings are decoded a
+  // piece of about PIECE_BYTES at a time, cut after a LF (so pieces decode exactly as the whole
+  // would): decoding a whole 1 MiB chunk at once would hold the thread for several ms by itself.
   _deliverLines(out, done) {
     const { data, ends } = out;
-    const text = this._lineBuffers ? null : data.toString('utf8');
-    const line = text === null ? (i) => data.subarray(ends[i], ends[i + 1]) : (i) => text.slice(ends[i], ends[i + 1]);
+    if (this._lineBuffers) {
+      const line = (i) => data.subarray(ends[i], ends[i + 1]);
+      this._deliverEach(ends.length, line, done);
+      return;
+    }
     if (this._batch) {
+      const text = data.toString('utf8');
       const batch = new Array(ends.length / 2);
-      for (let i = 0; i < ends.length; i += 2) batch[i / 2] = line(i);
+      for (let i = 0; i < ends.length; i += 2) batch[i / 2] = text.slice(ends[i], ends[i + 1]);
       this.push(batch);
       done(null);
       return;
     }
+    let piece = '';
+    let pieceUnits = 0; // UTF-16 units before `piece`, in the units `ends` counts
+    let nextByte = 0; // where the next piece starts in `data`
+    const line = (i) => {
+      let start = ends[i] - pieceUnits;
+      if (start >= piece.length) {
+        const lf = data.indexOf(10, nextByte + PIECE_BYTES);
+        const end = lf === -1 ? data.length : lf + 1;
+        pieceUnits = ends[i];
+        piece = data.toString('utf8', nextByte, end);
+        nextByte = end;
+        start = 0;
+      }
+      return piece.slice(start, ends[i + 1] - pieceUnits);
+    };
+    this._deliverEach(ends.length, line, done);
+  }
+
+  /** Pushes `line(i)` for every even `i` below `n`, in SLICE_MS slices. */
+  _deliverEach(n, line, done) {
     let i = 0;
     const step = () => {
       if (this.destroyed) return;
       const deadline = performance.now() + SLICE_MS;
       do {
-        const stop = Math.min(ends.length, i + 2 * SLICE_STEP);
+        const stop = Math.min(n, i + 2 * SLICE_STEP);
         for (; i < stop; i += 2) this.push(line(i));
-      } while (i < ends.length && performance.now() < deadline);
-      if (i < ends.length) setImmediate(step);
+      } while (i < n && performance.now() < deadline);
+      if (i < n) setImmediate(step);
       else done(null);
     };
     step();
