@@ -316,8 +316,8 @@ export interface TransformOutput {
   /** Bytes out (see `StepOutput::data`); absent when empty. */
   data?: Buffer
   /**
-   * `ndjson`: the groups of records, each a JSON array text in ASCII (in place of `data` and
-   * `ends`).
+   * `data` as strings, in its place: for `ndjson` its groups of records (each a JSON array
+   * text in ASCII; `ends` is then absent), for `lines` as strings pieces of whole lines.
    */
   texts?: Array<string>
   /** `lines`: `[start, end)` pairs of each line within `data`; `ndjson`: each group's end. */

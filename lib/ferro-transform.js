@@ -22,8 +22,6 @@ const kOps = Symbol('ferrocast.transformOps');
 const SLICE_MS = 2;
 /** Objects pushed between two looks at the clock. */
 const SLICE_STEP = 256;
-/** `lines()` strings: bytes decoded at a time (see _deliverLines). */
-const PIECE_BYTES = 64 * 1024;
 
 function errorFrom(out) {
   const err = codedError(Error, out.errorCode, out.errorMessage);
@@ -141,39 +139,35 @@ class FerroTransform extends Transform {
   }
 
   // Objects are pushed for at most SLICE_MS at a time, yielding to the event loop in between, so
-  // that a big chunk of short lines never holds the main thread for long. Strings are decoded a
-  // piece of about PIECE_BYTES at a time, cut after a LF (so pieces decode exactly as the whole
-  // would): decoding a whole 1 MiB chunk at once would hold the thread for several ms by itself.
+  // that a big chunk of short lines never holds the main thread for long. Strings come as
+  // `texts`: pieces of about 32 KiB of whole lines, decoded by Rust off the main thread; `ends`
+  // counts UTF-16 units over all of them, and a line's string is a slice of its piece.
   _deliverLines(out, done) {
-    const { data, ends } = out;
-    if (this._lineBuffers) {
-      const line = (i) => data.subarray(ends[i], ends[i + 1]);
-      this._deliverEach(ends.length, line, done);
-      return;
+    const { data, texts, ends } = out;
+    let line;
+    if (this._lineBuffers) line = (i) => data.subarray(ends[i], ends[i + 1]);
+    else {
+      let p = -1;
+      let piece = '';
+      let pieceUnits = 0; // UTF-16 units before `piece`
+      line = (i) => {
+        let start = ends[i] - pieceUnits;
+        while (start >= piece.length) {
+          pieceUnits += piece.length;
+          if (p >= 0) texts[p] = undefined; // let a delivered piece be collected
+          piece = texts[++p];
+          start = ends[i] - pieceUnits;
+        }
+        return piece.slice(start, ends[i + 1] - pieceUnits);
+      };
     }
     if (this._batch) {
-      const text = data.toString('utf8');
       const batch = new Array(ends.length / 2);
-      for (let i = 0; i < ends.length; i += 2) batch[i / 2] = text.slice(ends[i], ends[i + 1]);
+      for (let i = 0; i < ends.length; i += 2) batch[i / 2] = line(i);
       this.push(batch);
       done(null);
       return;
     }
-    let piece = '';
-    let pieceUnits = 0; // UTF-16 units before `piece`, in the units `ends` counts
-    let nextByte = 0; // where the next piece starts in `data`
-    const line = (i) => {
-      let start = ends[i] - pieceUnits;
-      if (start >= piece.length) {
-        const lf = data.indexOf(10, nextByte + PIECE_BYTES);
-        const end = lf === -1 ? data.length : lf + 1;
-        pieceUnits = ends[i];
-        piece = data.toString('utf8', nextByte, end);
-        nextByte = end;
-        start = 0;
-      }
-      return piece.slice(start, ends[i + 1] - pieceUnits);
-    };
     this._deliverEach(ends.length, line, done);
   }
 
