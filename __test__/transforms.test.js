@@ -243,33 +243,38 @@ describe('transforms', function () {
       assert.deepStrictEqual(await collect(transforms.ndjson(), [buf]), expected);
     });
 
-    it('lets the event loop run while it delivers the records of one big chunk', async function () {
-      const text = Array.from({ length: 200000 }, (_, i) => `{"i":${i},"s":"some text"}`).join('\n') + '\n';
-      let turns = 0;
-      let turnsAtFirst = -1;
-      let turnsAtLast = -1;
-      const tick = () => {
-        turns++;
-        if (turnsAtLast === -1) setImmediate(tick);
-      };
-      setImmediate(tick);
-      let n = 0;
-      await streamPromises.pipeline(
-        Readable.from([text], { objectMode: false }),
-        transforms.ndjson(),
-        new Writable({
-          objectMode: true,
-          write(v, _e, cb) {
-            if (++n === 1) turnsAtFirst = turns;
-            if (n === 200000) turnsAtLast = turns;
-            cb();
-          },
-        }),
-      );
-      assert.strictEqual(n, 200000);
-      const during = turnsAtLast - turnsAtFirst;
-      assert.ok(during > 2, `the loop turned ${during} times during delivery`);
-    });
+    for (const [kind, make] of [
+      ['records', () => transforms.ndjson()],
+      ['lines', () => transforms.lines()],
+    ]) {
+      it(`lets the event loop run while it delivers the ${kind} of one big chunk`, async function () {
+        const text = Array.from({ length: 200000 }, (_, i) => `{"i":${i},"s":"some text"}`).join('\n') + '\n';
+        let turns = 0;
+        let turnsAtFirst = -1;
+        let turnsAtLast = -1;
+        const tick = () => {
+          turns++;
+          if (turnsAtLast === -1) setImmediate(tick);
+        };
+        setImmediate(tick);
+        let n = 0;
+        await streamPromises.pipeline(
+          Readable.from([text], { objectMode: false }),
+          make(),
+          new Writable({
+            objectMode: true,
+            write(v, _e, cb) {
+              if (++n === 1) turnsAtFirst = turns;
+              if (n === 200000) turnsAtLast = turns;
+              cb();
+            },
+          }),
+        );
+        assert.strictEqual(n, 200000);
+        const during = turnsAtLast - turnsAtFirst;
+        assert.ok(during > 2, `the loop turned ${during} times during delivery`);
+      });
+    }
 
     it("skips and counts bad lines with onError: 'skip'", async function () {
       const t = transforms.ndjson({ onError: 'skip' });

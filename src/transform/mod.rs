@@ -5,7 +5,8 @@
 //! or a JSON array text of ndjson records. JS hands it one chunk, or every chunk the writable side
 //! has buffered, with one call; the work runs on a libuv worker thread ([`AsyncTask`]) and the
 //! result comes back through a promise. Input Buffers are read in place (like `node:zlib`, the
-//! caller must not mutate a chunk after writing it) and output Vecs become Buffers without a copy.
+//! caller must not mutate a chunk after writing it) and output Vecs become Buffers without a copy,
+//! except text for `lines` (strings) and `ndjson`, which becomes JS strings ([`JsStrings`]).
 //!
 //! Calls on one transform are serialised by the JS wrapper (a Transform calls back only after
 //! the previous chunk is done), so the engine's mutex is never contended; it only makes the state
