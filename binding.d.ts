@@ -331,6 +331,11 @@ export interface TransformOp {
 export interface TransformOutput {
   /** Bytes out (see `StepOutput::data`); absent when empty. */
   data?: Buffer
+  /**
+   * `data` as strings, in its place: for `ndjson` its groups of records (each a JSON array
+   * text in ASCII; `ends` is then absent), for `lines` as strings pieces of whole lines.
+   */
+  texts?: Array<string>
   /** `lines`: `[start, end)` pairs of each line within `data`; `ndjson`: each group's end. */
   ends?: Uint32Array
   /** `ndjson`: records in `data`. */

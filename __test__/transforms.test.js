@@ -106,6 +106,25 @@ describe('transforms', function () {
       assert.deepStrictEqual(batches.flat(), many);
     });
 
+    it('decodes big chunks of non-ASCII, invalid UTF-8, CRLF, empty and long lines like Buffer#toString', async function () {
+      const parts = [];
+      for (let i = 0; i < 30000; i++) {
+        if (i % 1000 === 7) parts.push(Buffer.from(`${'é😀x'.repeat(30000)}\n`)); // over 64 KiB
+        else if (i % 97 === 0) parts.push(Buffer.from([0x61, 0xe2, 0x82, 0x0a])); // a cut character
+        else if (i % 11 === 0) parts.push(Buffer.from('\r\n'));
+        else if (i % 13 === 0) parts.push(Buffer.from('\n'));
+        else parts.push(Buffer.from(`${i} café 日本 😀\r\n`));
+      }
+      parts.push(Buffer.from('last ü'));
+      const buf = Buffer.concat(parts);
+      const expected = buf.toString().split('\n').map((l) => l.replace(/\r$/, ''));
+      assert.deepStrictEqual(await collect(transforms.lines(), [buf]), expected);
+      const cut = Array.from({ length: Math.ceil(buf.length / 100003) }, (_, i) => buf.subarray(i * 100003, (i + 1) * 100003));
+      assert.deepStrictEqual(await collect(transforms.lines(), cut), expected);
+      const asBuffers = await collect(transforms.lines({ output: 'buffer' }), [buf]);
+      assert.deepStrictEqual(asBuffers.map((b) => b.toString()), expected);
+    });
+
     it('fails with ERR_LINE_TOO_LONG and the line number', async function () {
       await assert.rejects(collect(transforms.lines({ maxLineLength: 4 }), ['abcd\r\nok\nabc', 'de\n']), {
         code: 'ERR_LINE_TOO_LONG',
@@ -211,6 +230,51 @@ describe('transforms', function () {
       assert.ok(batches.length > 1 && batches.every(Array.isArray));
       assert.deepStrictEqual(batches.flat(), [...values, null]);
     });
+
+    it('parses non-ASCII records across groups and chunk boundaries like JSON.parse', async function () {
+      const words = ['café', 'naïve 😀', '日本語', 'a\\u00e9b', 'plain', '\\ud800 lone'];
+      const lines = Array.from({ length: 5000 }, (_, i) => `{"i":${i},"w":"${words[i % words.length]}","k":{"${words[(i + 1) % words.length]}":[${i % 7}]}}`);
+      const buf = Buffer.from(lines.join('\n') + '\n');
+      const expected = lines.map((l) => JSON.parse(l));
+      // Cut inside multi-byte characters: every 4099 bytes.
+      const chunks = Array.from({ length: Math.ceil(buf.length / 4099) }, (_, i) => buf.subarray(i * 4099, (i + 1) * 4099));
+      assert.ok(chunks.some((c) => (c[0] & 0xc0) === 0x80), 'a chunk starts inside a character');
+      assert.deepStrictEqual(await collect(transforms.ndjson(), chunks), expected);
+      assert.deepStrictEqual(await collect(transforms.ndjson(), [buf]), expected);
+    });
+
+    for (const [kind, make] of [
+      ['records', () => transforms.ndjson()],
+      ['lines', () => transforms.lines()],
+    ]) {
+      it(`lets the event loop run while it delivers the ${kind} of one big chunk`, async function () {
+        const text = Array.from({ length: 200000 }, (_, i) => `{"i":${i},"s":"some text"}`).join('\n') + '\n';
+        let turns = 0;
+        let turnsAtFirst = -1;
+        let turnsAtLast = -1;
+        const tick = () => {
+          turns++;
+          if (turnsAtLast === -1) setImmediate(tick);
+        };
+        setImmediate(tick);
+        let n = 0;
+        await streamPromises.pipeline(
+          Readable.from([text], { objectMode: false }),
+          make(),
+          new Writable({
+            objectMode: true,
+            write(v, _e, cb) {
+              if (++n === 1) turnsAtFirst = turns;
+              if (n === 200000) turnsAtLast = turns;
+              cb();
+            },
+          }),
+        );
+        assert.strictEqual(n, 200000);
+        const during = turnsAtLast - turnsAtFirst;
+        assert.ok(during > 2, `the loop turned ${during} times during delivery`);
+      });
+    }
 
     it("skips and counts bad lines with onError: 'skip'", async function () {
       const t = transforms.ndjson({ onError: 'skip' });

@@ -19,7 +19,7 @@ const { codedError } = require('./validate');
 const kOps = Symbol('ferrocast.transformOps');
 
 /** How long object delivery may hold the event loop before it yields (setImmediate), in ms. */
-const SLICE_MS = 4;
+const SLICE_MS = 2;
 /** Objects pushed between two looks at the clock. */
 const SLICE_STEP = 256;
 
@@ -130,7 +130,7 @@ class FerroTransform extends Transform {
       if (err == null && out.errorCode != null) err = errorFrom(out);
       done(err ?? null);
     };
-    if (out.data == null) finish(null);
+    if (out.data == null && out.texts == null) finish(null);
     else if (this._sink === 'bytes') {
       this.push(out.data);
       finish(null);
@@ -139,11 +139,28 @@ class FerroTransform extends Transform {
   }
 
   // Objects are pushed for at most SLICE_MS at a time, yielding to the event loop in between, so
-  // that a big chunk of short lines never holds the main thread for long.
+  // that a big chunk of short lines never holds the main thread for long. Strings come as
+  // `texts`: pieces of about 32 KiB of whole lines, decoded by Rust off the main thread; `ends`
+  // counts UTF-16 units over all of them, and a line's string is a slice of its piece.
   _deliverLines(out, done) {
-    const { data, ends } = out;
-    const text = this._lineBuffers ? null : data.toString('utf8');
-    const line = text === null ? (i) => data.subarray(ends[i], ends[i + 1]) : (i) => text.slice(ends[i], ends[i + 1]);
+    const { data, texts, ends } = out;
+    let line;
+    if (this._lineBuffers) line = (i) => data.subarray(ends[i], ends[i + 1]);
+    else {
+      let p = -1;
+      let piece = '';
+      let pieceUnits = 0; // UTF-16 units before `piece`
+      line = (i) => {
+        let start = ends[i] - pieceUnits;
+        while (start >= piece.length) {
+          pieceUnits += piece.length;
+          if (p >= 0) texts[p] = undefined; // let a delivered piece be collected
+          piece = texts[++p];
+          start = ends[i] - pieceUnits;
+        }
+        return piece.slice(start, ends[i + 1] - pieceUnits);
+      };
+    }
     if (this._batch) {
       const batch = new Array(ends.length / 2);
       for (let i = 0; i < ends.length; i += 2) batch[i / 2] = line(i);
@@ -151,26 +168,31 @@ class FerroTransform extends Transform {
       done(null);
       return;
     }
+    this._deliverEach(ends.length, line, done);
+  }
+
+  /** Pushes `line(i)` for every even `i` below `n`, in SLICE_MS slices. */
+  _deliverEach(n, line, done) {
     let i = 0;
     const step = () => {
       if (this.destroyed) return;
       const deadline = performance.now() + SLICE_MS;
       do {
-        const stop = Math.min(ends.length, i + 2 * SLICE_STEP);
+        const stop = Math.min(n, i + 2 * SLICE_STEP);
         for (; i < stop; i += 2) this.push(line(i));
-      } while (i < ends.length && performance.now() < deadline);
-      if (i < ends.length) setImmediate(step);
+      } while (i < n && performance.now() < deadline);
+      if (i < n) setImmediate(step);
       else done(null);
     };
     step();
   }
 
-  // `data` holds groups of records, each a JSON array text Rust validated, ending at `ends[g]`:
-  // one JSON.parse per group makes its objects.
+  // `texts` holds groups of records, each a JSON array text Rust validated: one JSON.parse per
+  // group makes its objects. The texts are ASCII only (Rust escaped the rest), so they are
+  // one-byte strings, which V8 parses fastest.
   _deliverRecords(out, done) {
-    const { data, ends } = out;
+    const { texts } = out;
     let group = 0;
-    let start = 0;
     let records = null;
     let k = 0;
     const step = () => {
@@ -184,13 +206,12 @@ class FerroTransform extends Transform {
             pushed = 0;
           }
           if (records === null) {
-            if (group === ends.length) {
+            if (group === texts.length) {
               done(null);
               return;
             }
-            // ASCII only (Rust escaped the rest): a one-byte string, parsed fastest.
-            records = JSON.parse(data.toString('latin1', start, ends[group]));
-            start = ends[group++];
+            records = JSON.parse(texts[group]);
+            texts[group++] = undefined;
             k = 0;
             if (this._batch) {
               this.push(records);

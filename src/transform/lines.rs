@@ -428,6 +428,11 @@ impl LinesSink {
         }
     }
 
+    /// Whether lines are reported as strings (UTF-16 offsets).
+    pub fn utf16(&self) -> bool {
+        self.utf16
+    }
+
     pub(super) fn process(&mut self, input: &[u8], out: &mut StepOutput) -> Result<(), OpError> {
         let utf16 = self.utf16;
         self.framer.feed(input, |block, _| {

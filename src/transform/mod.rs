@@ -5,7 +5,8 @@
 //! or a JSON array text of ndjson records. JS hands it one chunk, or every chunk the writable side
 //! has buffered, with one call; the work runs on a libuv worker thread ([`AsyncTask`]) and the
 //! result comes back through a promise. Input Buffers are read in place (like `node:zlib`, the
-//! caller must not mutate a chunk after writing it) and output Vecs become Buffers without a copy.
+//! caller must not mutate a chunk after writing it) and output Vecs become Buffers without a copy,
+//! except text for `lines` (strings) and `ndjson`, which becomes JS strings ([`JsStrings`]).
 //!
 //! Calls on one transform are serialised by the JS wrapper (a Transform calls back only after
 //! the previous chunk is done), so the engine's mutex is never contended; it only makes the state
@@ -27,7 +28,7 @@ pub use case::{Case, CaseMap};
 pub use gzip::{Gunzip, Gzip};
 pub use lines::{Framer, Grep, LinesSink, Replace};
 pub use ndjson::NdjsonSink;
-pub use pool::PooledBuffer;
+pub use pool::{JsStrings, PooledBuffer};
 
 /// The default longest line, in bytes without its terminator, that line-based operations accept.
 pub const DEFAULT_MAX_LINE_LENGTH: usize = 16 * 1024 * 1024;
@@ -83,6 +84,22 @@ pub struct StepOutput {
     pub units: usize,
     /// `ndjson`: whether the last group in `data` is still open.
     pub open_group: bool,
+    /// How `data` goes to JS: a Buffer, or strings ([`Step::compute`] makes them).
+    pub text: TextKind,
+    /// `data` made into strings for JS (then `data` is empty).
+    pub strings: Option<JsStrings>,
+}
+
+/// How a call's `data` goes to JS.
+#[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TextKind {
+    /// As a Buffer.
+    #[default]
+    Bytes,
+    /// `ndjson`: ASCII JSON array texts ending at `ends`, as one-byte strings.
+    Ascii,
+    /// `lines` as strings: UTF-8 lines, as strings of about 32 KiB each (whole lines).
+    Utf8Lines,
 }
 
 /// The last stage: how results are shaped for JS.
@@ -188,6 +205,10 @@ impl Engine {
         }
         if matches!(self.sink, Sink::Ndjson(_)) {
             NdjsonSink::close_step(&mut out);
+            out.text = TextKind::Ascii;
+        }
+        if matches!(&self.sink, Sink::Lines(l) if l.utf16()) {
+            out.text = TextKind::Utf8Lines;
         }
         // JS holds the Vec's whole allocation until the Buffer is collected: return spare
         // capacity (grep keeps a fraction of what was reserved for it), unless the Vec is big
@@ -343,6 +364,10 @@ pub struct TransformOutput {
     /// Bytes out (see `StepOutput::data`); absent when empty.
     #[napi(ts_type = "Buffer")]
     pub data: Option<PooledBuffer>,
+    /// `data` as strings, in its place: for `ndjson` its groups of records (each a JSON array
+    /// text in ASCII; `ends` is then absent), for `lines` as strings pieces of whole lines.
+    #[napi(ts_type = "Array<string>")]
+    pub texts: Option<JsStrings>,
     /// `lines`: `[start, end)` pairs of each line within `data`; `ndjson`: each group's end.
     pub ends: Option<Uint32Array>,
     /// `ndjson`: records in `data`.
@@ -374,7 +399,17 @@ impl Task for Step {
             .engine
             .lock()
             .map_err(|_| Error::new(Status::GenericFailure, "transform state poisoned"))?;
-        Ok(engine.step(&slices, self.finish))
+        let mut out = engine.step(&slices, self.finish);
+        drop(engine);
+        // Strings are decoded here, off the main thread; resolve only copies them into V8.
+        if !out.data.is_empty() {
+            out.strings = match out.text {
+                TextKind::Bytes => None,
+                TextKind::Ascii => Some(JsStrings::ascii(std::mem::take(&mut out.data), &out.ends)),
+                TextKind::Utf8Lines => Some(JsStrings::utf8_lines(std::mem::take(&mut out.data))),
+            };
+        }
+        Ok(out)
     }
 
     fn resolve(&mut self, _env: Env, out: StepOutput) -> Result<TransformOutput> {
@@ -388,14 +423,20 @@ impl Task for Step {
             ),
             None => (None, None, None),
         };
+        let (data, texts, ends) = if let Some(texts) = out.strings {
+            let ends = (out.text == TextKind::Utf8Lines).then(|| Uint32Array::new(out.ends));
+            (None, Some(texts), ends)
+        } else if out.data.is_empty() {
+            pool::give(out.data);
+            (None, None, None)
+        } else {
+            let ends = (!out.ends.is_empty()).then(|| Uint32Array::new(out.ends));
+            (Some(PooledBuffer(out.data)), None, ends)
+        };
         Ok(TransformOutput {
-            data: if out.data.is_empty() {
-                pool::give(out.data);
-                None
-            } else {
-                Some(PooledBuffer(out.data))
-            },
-            ends: (!out.ends.is_empty()).then(|| Uint32Array::new(out.ends)),
+            data,
+            texts,
+            ends,
             records: out.records,
             skipped: out.skipped,
             error_code,

@@ -2,10 +2,11 @@
 //! JS the valid records as JSON array texts, so the main thread makes every object with one
 //! `JSON.parse` call per group of records instead of one per line. Non-ASCII characters (which
 //! JSON only allows inside strings) are written as `\uXXXX` escapes: the text is then pure ASCII,
-//! JS decodes it as a one-byte string with a plain copy, and V8 parses one-byte strings about
-//! twice as fast as the two-byte strings UTF-8 text with any non-ASCII character decodes to. Groups close after
-//! [`GROUP_BYTES`], so that each `JSON.parse` is short and JS can yield to the event loop between
-//! groups.
+//! each group becomes a one-byte JS string with a plain copy (`pool::Latin1Strings`), and V8
+//! parses one-byte strings about twice as fast as the two-byte strings UTF-8 text with any
+//! non-ASCII character decodes to. Groups close after [`GROUP_BYTES`], so that each `JSON.parse`
+//! is short, JS can yield to the event loop between groups, and the strings stay below V8's
+//! large-object size (128 KiB) and die young.
 
 use serde::de::IgnoredAny;
 
