@@ -151,11 +151,16 @@ pub enum WriteHalf {
     Js,
 }
 
-/// The outbound queue and whether the writer holds bytes taken from it.
+/// The outbound queue, whether the writer holds bytes taken from it, and whether a writer task
+/// exists.
 #[derive(Default)]
 struct Outbound {
     queue: VecDeque<Chunk>,
     busy: bool,
+    /// A writer task is running (or was, for the last time: then this stays true). An idle
+    /// connection has none: the writer exits when the queue is empty and is spawned again by
+    /// the next sender that has to queue, so it costs no task while the socket is quiet.
+    writer: bool,
 }
 
 /// A socket half kept open until the connection finishes, so a direct write never meets a
@@ -190,6 +195,10 @@ pub struct Conn {
     config: ConnConfig,
     flags: AtomicU32,
     out: Mutex<Outbound>,
+    /// The write half while no writer task holds it.
+    write_half: Mutex<Option<WriteHalf>>,
+    /// This connection, for spawning its writer from `&self` methods.
+    me: std::sync::Weak<Conn>,
     /// The socket's descriptor for direct writes from the sending thread, or -1.
     fd: i32,
     parked: Mutex<Vec<Parked>>,
@@ -221,8 +230,10 @@ impl Conn {
             h.finish() | 1
         };
         let seen = hub.fanout_seq();
-        let conn = Arc::new(Conn {
+        let conn = Arc::new_cyclic(|me| Conn {
             id,
+            write_half: Mutex::new(None),
+            me: me.clone(),
             hub,
             decoder: Mutex::new(Decoder::new(config.decoder())),
             config,
@@ -360,6 +371,7 @@ impl Conn {
         }
         let mut close = false;
         let mut queued = false;
+        let spawn;
         {
             let mut o = self.out.lock().unwrap();
             let seen = self.seen.load(Ordering::Acquire);
@@ -401,12 +413,13 @@ impl Conn {
                 }
             }
             self.seen.store(upto, Ordering::Release);
+            spawn = queued && Self::claim_writer(&mut o);
+        }
+        if queued {
+            self.kick_writer(spawn);
         }
         if close {
             self.close(Some(1008), b"Backpressure limit exceeded");
-        }
-        if queued {
-            self.writer_wake.notify_one();
         }
     }
 
@@ -416,7 +429,7 @@ impl Conn {
     }
 
     fn push_chunk(&self, mut bytes: Bytes, notify: bool, counted: bool, direct: bool) {
-        {
+        let spawn = {
             let mut o = self.out.lock().unwrap();
             #[cfg(unix)]
             if direct
@@ -463,14 +476,47 @@ impl Conn {
             if counted {
                 self.buffered.fetch_add(len, Ordering::AcqRel);
             }
-        }
-        self.writer_wake.notify_one();
+            Self::claim_writer(&mut o)
+        };
+        self.kick_writer(spawn);
     }
 
-    /// Queues the bytes of the handshake response (not counted in `bufferedAmount`).
-    pub(crate) fn enqueue_raw(&self, bytes: Bytes) {
+    /// Whether the caller must spawn the writer (none is running); marks it running.
+    fn claim_writer(o: &mut Outbound) -> bool {
+        !std::mem::replace(&mut o.writer, true)
+    }
+
+    /// Spawns the writer (after [`Conn::claim_writer`] said so) or wakes the running one.
+    fn kick_writer(&self, spawn: bool) {
+        if !spawn {
+            self.writer_wake.notify_one();
+            return;
+        }
+        let Some(c) = self.me.upgrade() else { return };
+        crate::runtime::spawn(async move {
+            let Some(write) = c.write_half.lock().unwrap().take() else {
+                return;
+            };
+            if let Some(write) = c.write_loop(write).await {
+                c.parked.lock().unwrap().push(Parked::Write(write));
+                c.set(WRITER_DONE);
+                c.reader_wake.notify_one();
+                c.task_done();
+            }
+        });
+    }
+
+    /// Wakes the writer, spawning it if the connection has none (to flush, end or terminate).
+    fn wake_writer(&self) {
+        let spawn = Self::claim_writer(&mut self.out.lock().unwrap());
+        self.kick_writer(spawn);
+    }
+
+    /// Writes (or queues) the bytes of the handshake response (not counted in
+    /// `bufferedAmount`).
+    fn enqueue_raw(&self, bytes: &[u8]) {
         if !bytes.is_empty() {
-            self.push_chunk(bytes, false, false, false);
+            self.push_chunk(Bytes::copy_from_slice(bytes), false, false, true);
         }
     }
 
@@ -498,7 +544,7 @@ impl Conn {
     /// Flushes what is queued, then shuts down the write side.
     fn end(&self) {
         self.set(END);
-        self.writer_wake.notify_one();
+        self.wake_writer();
     }
 
     /// Destroys the connection now; queued bytes are discarded.
@@ -508,7 +554,7 @@ impl Conn {
         }
         self.abort.notify_waiters();
         self.reader_wake.notify_one();
-        self.writer_wake.notify_one();
+        self.wake_writer();
     }
 
     /// Stops reading from the socket until [`Conn::resume`].
@@ -531,7 +577,7 @@ impl Conn {
     /// The JS transport drained: send held output.
     pub fn resume_output(&self) {
         self.flags.fetch_and(!OUTPUT_PAUSED, Ordering::AcqRel);
-        self.writer_wake.notify_one();
+        self.wake_writer();
     }
 
     /// The JS transport ended its readable side (EOF).
@@ -687,17 +733,18 @@ impl Conn {
         self.hub.flush_records();
     }
 
-    /// Starts the reader and writer tasks. `head` holds bytes already read from the socket.
-    pub(crate) fn start(self: &Arc<Self>, read: Option<ReadHalf>, write: WriteHalf, head: Vec<u8>) {
-        let c = self.clone();
-        crate::runtime::spawn(async move {
-            let mut write = write;
-            c.write_loop(&mut write).await;
-            c.parked.lock().unwrap().push(Parked::Write(write));
-            c.set(WRITER_DONE);
-            c.reader_wake.notify_one();
-            c.task_done();
-        });
+    /// Writes `preamble` (the handshake response) and starts the reader task; a writer task
+    /// starts only when something has to be queued (see [`Outbound::writer`]). `head` holds
+    /// bytes already read from the socket.
+    pub(crate) fn start(
+        self: &Arc<Self>,
+        read: Option<ReadHalf>,
+        write: WriteHalf,
+        preamble: &[u8],
+        head: Vec<u8>,
+    ) {
+        *self.write_half.lock().unwrap() = Some(write);
+        self.enqueue_raw(preamble);
         let c = self.clone();
         crate::runtime::spawn(async move {
             let mut head = head;
@@ -727,9 +774,11 @@ impl Conn {
             if reading {
                 self.hub.bridge.reserve().await;
             }
+            // Boxed: most connections have no deadline, and an unboxed Sleep would make every
+            // connection's task larger.
             let timer = async {
                 match deadline {
-                    Some(d) => tokio::time::sleep_until(d).await,
+                    Some(d) => Box::pin(tokio::time::sleep_until(d)).await,
                     None => std::future::pending().await,
                 }
             };
@@ -769,7 +818,7 @@ impl Conn {
                 }
                 _ = self.reader_wake.notified() => {}
                 _ = timer => self.on_timer(),
-                _ = self.until_terminated() => return,
+                // terminate() wakes the reader too; the loop's first check ends it.
             }
         }
     }
@@ -785,7 +834,10 @@ impl Conn {
         self.end();
     }
 
-    async fn write_loop(&self, w: &mut WriteHalf) {
+    /// Writes the queue out. Returns `None` when it went idle (the write half is back in
+    /// `write_half` and the next sender spawns a writer again), or the write half when the
+    /// writer is done for good (ended or terminated).
+    async fn write_loop(&self, mut write: WriteHalf) -> Option<WriteHalf> {
         let mut local: VecDeque<Chunk> = VecDeque::new();
         loop {
             if self.is(TERMINATED) {
@@ -795,7 +847,15 @@ impl Conn {
                 let mut o = self.out.lock().unwrap();
                 std::mem::swap(&mut o.queue, &mut local);
                 o.busy = !local.is_empty();
+                if local.is_empty() && !self.is(END | TERMINATED) {
+                    // Idle: give the write half back and end the task, both under the lock
+                    // senders take to decide whether to spawn a writer.
+                    *self.write_half.lock().unwrap() = Some(write);
+                    o.writer = false;
+                    return None;
+                }
             }
+            let w = &mut write;
             if local.is_empty() {
                 if self.is(END) {
                     match w {
@@ -812,7 +872,7 @@ impl Conn {
                     // the close timer).
                     break;
                 }
-                self.writer_wake.notified().await;
+                // Terminated meanwhile: the loop's first check ends it.
                 continue;
             }
             let written = match w {
@@ -859,11 +919,12 @@ impl Conn {
                 }
             }
         }
-        if let WriteHalf::Js = *w {
+        if let WriteHalf::Js = write {
             if self.is(TERMINATED) {
                 self.push(record::DESTROY, 0, &[]);
             }
         }
+        Some(write)
     }
 
     fn advance(&self, local: &mut VecDeque<Chunk>, mut n: usize) {

@@ -298,8 +298,7 @@ impl NativeWsHub {
     ) -> Result<NativeWsConnection> {
         let (r, w, raw) = adopt_fd(fd)?;
         let conn = self.core.register(options, raw);
-        conn.enqueue_raw(Bytes::copy_from_slice(&preamble));
-        conn.start(Some(r), w, head.to_vec());
+        conn.start(Some(r), w, &preamble, head.to_vec());
         Ok(NativeWsConnection { conn })
     }
 
@@ -313,8 +312,7 @@ impl NativeWsHub {
         options: Option<ConnOptions>,
     ) -> NativeWsConnection {
         let conn = self.core.register(options, -1);
-        conn.enqueue_raw(Bytes::copy_from_slice(&preamble));
-        conn.start(None, WriteHalf::Js, head.to_vec());
+        conn.start(None, WriteHalf::Js, &preamble, head.to_vec());
         NativeWsConnection { conn }
     }
 
