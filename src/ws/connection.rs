@@ -18,9 +18,12 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io::{self, IoSlice};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes};
@@ -29,7 +32,7 @@ use tokio::net::tcp;
 #[cfg(unix)]
 use tokio::net::unix;
 use tokio::sync::Notify;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 use super::config::{BackpressurePolicy, ConnConfig};
 use super::frame::{self, Decoder, Event, ProtocolError};
@@ -123,11 +126,11 @@ pub enum ReadHalf {
 }
 
 impl ReadHalf {
-    async fn readable(&self) -> io::Result<()> {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
-            ReadHalf::Tcp(r) => r.readable().await,
+            ReadHalf::Tcp(r) => AsRef::<tokio::net::TcpStream>::as_ref(r).poll_read_ready(cx),
             #[cfg(unix)]
-            ReadHalf::Unix(r) => r.readable().await,
+            ReadHalf::Unix(r) => AsRef::<tokio::net::UnixStream>::as_ref(r).poll_read_ready(cx),
         }
     }
 
@@ -138,6 +141,14 @@ impl ReadHalf {
             ReadHalf::Unix(r) => r.try_read(buf),
         }
     }
+}
+
+/// Why the reader woke up.
+enum Wake {
+    Readable,
+    Failed,
+    Woken,
+    Timer,
 }
 
 /// Where the writer's bytes go.
@@ -204,7 +215,11 @@ pub struct Conn {
     parked: Mutex<Vec<Parked>>,
     buffered: AtomicU64,
     writer_wake: Notify,
-    reader_wake: Notify,
+    /// Set by [`Conn::wake_reader`]; the reader clears it when it looks.
+    reader_woken: AtomicBool,
+    /// The reader task's waker while it waits (a plain slot rather than a `Notify`, whose
+    /// waiting future would make every connection's task larger).
+    reader_waker: Mutex<Option<Waker>>,
     abort: Notify,
     decoder: Mutex<Decoder>,
     close_deadline: Mutex<Option<Instant>>,
@@ -243,7 +258,8 @@ impl Conn {
             parked: Mutex::new(Vec::new()),
             buffered: AtomicU64::new(0),
             writer_wake: Notify::new(),
-            reader_wake: Notify::new(),
+            reader_woken: AtomicBool::new(false),
+            reader_waker: Mutex::new(None),
             abort: Notify::new(),
             close_deadline: Mutex::new(None),
             last_inbound: AtomicU64::new(now_ms()),
@@ -500,7 +516,7 @@ impl Conn {
             if let Some(write) = c.write_loop(write).await {
                 c.parked.lock().unwrap().push(Parked::Write(write));
                 c.set(WRITER_DONE);
-                c.reader_wake.notify_one();
+                c.wake_reader();
                 c.task_done();
             }
         });
@@ -534,7 +550,7 @@ impl Conn {
             };
             self.push_chunk(frame, false, false, true);
             *self.close_deadline.lock().unwrap() = Some(Instant::now() + self.config.close_timeout);
-            self.reader_wake.notify_one();
+            self.wake_reader();
         }
         if self.is(CLOSE_RECEIVED | ERRORED) {
             self.end();
@@ -553,7 +569,7 @@ impl Conn {
             return;
         }
         self.abort.notify_waiters();
-        self.reader_wake.notify_one();
+        self.wake_reader();
         self.wake_writer();
     }
 
@@ -565,7 +581,7 @@ impl Conn {
     /// Reads again after [`Conn::pause`].
     pub fn resume(&self) {
         self.flags.fetch_and(!PAUSED, Ordering::AcqRel);
-        self.reader_wake.notify_one();
+        self.wake_reader();
     }
 
     /// The JS transport's buffer is full (`write()` returned false): hold output until
@@ -583,7 +599,7 @@ impl Conn {
     /// The JS transport ended its readable side (EOF).
     pub fn input_ended(&self) {
         self.on_eof();
-        self.reader_wake.notify_one();
+        self.wake_reader();
     }
 
     async fn until_terminated(&self) {
@@ -760,7 +776,64 @@ impl Conn {
         });
     }
 
+    /// Makes the reader look at the connection's state again.
+    fn wake_reader(&self) {
+        self.reader_woken.store(true, Ordering::Release);
+        let waker = self.reader_waker.lock().unwrap().take();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    /// What the reader waits for: the socket being readable (when `read` is given), a
+    /// [`Conn::wake_reader`], or `deadline`. It keeps no waiting state of its own beyond the
+    /// boxed timer, so an idle connection's task stays small.
+    fn poll_reader(
+        &self,
+        cx: &mut Context<'_>,
+        read: Option<&ReadHalf>,
+        deadline: Option<Instant>,
+        timer: &mut Option<Pin<Box<Sleep>>>,
+    ) -> Poll<Wake> {
+        {
+            let mut slot = self.reader_waker.lock().unwrap();
+            match &*slot {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => *slot = Some(cx.waker().clone()),
+            }
+        }
+        if self.reader_woken.swap(false, Ordering::AcqRel) {
+            return Poll::Ready(Wake::Woken);
+        }
+        if let Some(r) = read {
+            if let Poll::Ready(res) = r.poll_read_ready(cx) {
+                return Poll::Ready(match res {
+                    Ok(()) => Wake::Readable,
+                    Err(_) => Wake::Failed,
+                });
+            }
+        }
+        match deadline {
+            Some(d) => {
+                match timer {
+                    Some(t) if t.deadline() == d => {}
+                    Some(t) => t.as_mut().reset(d),
+                    None => *timer = Some(Box::pin(tokio::time::sleep_until(d))),
+                }
+                if let Some(t) = timer {
+                    if t.as_mut().poll(cx).is_ready() {
+                        *timer = None;
+                        return Poll::Ready(Wake::Timer);
+                    }
+                }
+            }
+            None => *timer = None,
+        }
+        Poll::Pending
+    }
+
     async fn read_loop(&self, read: &Option<ReadHalf>) {
+        let mut timer: Option<Pin<Box<Sleep>>> = None;
         loop {
             if self.is(TERMINATED) {
                 return;
@@ -774,26 +847,16 @@ impl Conn {
             if reading {
                 self.hub.bridge.reserve().await;
             }
-            // Boxed: most connections have no deadline, and an unboxed Sleep would make every
-            // connection's task larger.
-            let timer = async {
-                match deadline {
-                    Some(d) => Box::pin(tokio::time::sleep_until(d)).await,
-                    None => std::future::pending().await,
+            let waiting_on = read.as_ref().filter(|_| reading);
+            let wake =
+                std::future::poll_fn(|cx| self.poll_reader(cx, waiting_on, deadline, &mut timer))
+                    .await;
+            match wake {
+                Wake::Failed => {
+                    self.terminate();
+                    return;
                 }
-            };
-            let readable = async {
-                match read {
-                    Some(r) if reading => r.readable().await,
-                    _ => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                r = readable => {
-                    if r.is_err() {
-                        self.terminate();
-                        return;
-                    }
+                Wake::Readable => {
                     let Some(r) = read else { continue };
                     let outcome = SCRATCH.with(|s| {
                         let mut s = s.borrow_mut();
@@ -816,9 +879,9 @@ impl Conn {
                         }
                     }
                 }
-                _ = self.reader_wake.notified() => {}
-                _ = timer => self.on_timer(),
                 // terminate() wakes the reader too; the loop's first check ends it.
+                Wake::Woken => {}
+                Wake::Timer => self.on_timer(),
             }
         }
     }
