@@ -203,7 +203,8 @@ pub struct Conn {
     /// The id JS knows the connection by (the bridge tag).
     pub id: u32,
     pub(crate) hub: Arc<HubCore>,
-    config: ConnConfig,
+    /// Shared by the connections of a hub that have the same settings.
+    config: Arc<ConnConfig>,
     flags: AtomicU32,
     out: Mutex<Outbound>,
     /// The write half while no writer task holds it.
@@ -220,7 +221,6 @@ pub struct Conn {
     /// The reader task's waker while it waits (a plain slot rather than a `Notify`, whose
     /// waiting future would make every connection's task larger).
     reader_waker: Mutex<Option<Waker>>,
-    abort: Notify,
     decoder: Mutex<Decoder>,
     close_deadline: Mutex<Option<Instant>>,
     last_inbound: AtomicU64,
@@ -236,7 +236,7 @@ pub struct Conn {
 
 impl Conn {
     /// A connection with no tasks yet.
-    pub(crate) fn new(hub: Arc<HubCore>, id: u32, config: ConnConfig, fd: i32) -> Arc<Self> {
+    pub(crate) fn new(hub: Arc<HubCore>, id: u32, config: Arc<ConnConfig>, fd: i32) -> Arc<Self> {
         let seed = {
             use std::hash::{BuildHasher, Hasher};
             // RandomState is seeded from the OS once per thread and stepped per instance.
@@ -260,7 +260,6 @@ impl Conn {
             writer_wake: Notify::new(),
             reader_woken: AtomicBool::new(false),
             reader_waker: Mutex::new(None),
-            abort: Notify::new(),
             close_deadline: Mutex::new(None),
             last_inbound: AtomicU64::new(now_ms()),
             alive: AtomicU32::new(2),
@@ -568,7 +567,6 @@ impl Conn {
         if self.set(TERMINATED) & TERMINATED != 0 {
             return;
         }
-        self.abort.notify_waiters();
         self.wake_reader();
         self.wake_writer();
     }
@@ -600,18 +598,6 @@ impl Conn {
     pub fn input_ended(&self) {
         self.on_eof();
         self.wake_reader();
-    }
-
-    async fn until_terminated(&self) {
-        loop {
-            let n = self.abort.notified();
-            tokio::pin!(n);
-            n.as_mut().enable();
-            if self.is(TERMINATED) {
-                return;
-            }
-            n.await;
-        }
     }
 
     /// Decodes inbound bytes and acts on what they hold.
@@ -968,9 +954,21 @@ impl Conn {
                             WriteHalf::Js => unreachable!(),
                         }
                     };
-                    tokio::select! {
-                        r = write => r,
-                        _ = self.until_terminated() => break,
+                    tokio::pin!(write);
+                    // terminate() wakes the writer; other wake-ups just keep writing.
+                    let r = loop {
+                        tokio::select! {
+                            r = &mut write => break Some(r),
+                            _ = self.writer_wake.notified() => {
+                                if self.is(TERMINATED) {
+                                    break None;
+                                }
+                            }
+                        }
+                    };
+                    match r {
+                        Some(r) => r,
+                        None => break,
                     }
                 }
             };
