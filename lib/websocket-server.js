@@ -149,6 +149,12 @@ class WebSocketServer extends EventEmitter {
     if (options.clientTracking) {
       this.clients = new Set();
       this._shouldEmitClose = false;
+      // One 'close' listener shared by every client (`this` is the client), not a closure each.
+      const server = this;
+      this._onClientClose = function onClientClose() {
+        server.clients.delete(this);
+        server._maybeEmitClose();
+      };
     }
     this.options = options;
     this._state = RUNNING;
@@ -349,10 +355,7 @@ class WebSocketServer extends EventEmitter {
 
     if (this.clients) {
       this.clients.add(ws);
-      ws.on('close', () => {
-        this.clients.delete(ws);
-        this._maybeEmitClose();
-      });
+      ws.on('close', this._onClientClose);
     }
     cb(ws, req);
   }

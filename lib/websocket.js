@@ -61,6 +61,9 @@ function toBuffer(data) {
   return Buffer.from(data);
 }
 
+/** Negotiated extensions: always none (permessage-deflate is not implemented), so shared. */
+const NO_EXTENSIONS = Object.freeze({});
+
 class WebSocket extends EventEmitter {
   /**
    * @param {string|URL|null} address the URL to connect to (null for a server-side socket)
@@ -75,7 +78,7 @@ class WebSocket extends EventEmitter {
     this._closeFrameSent = false;
     this._closeMessage = EMPTY_BUFFER;
     this._errorEmitted = false;
-    this._extensions = {};
+    this._extensions = NO_EXTENSIONS;
     this._paused = false;
     this._protocol = '';
     this._readyState = WebSocket.CONNECTING;

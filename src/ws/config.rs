@@ -18,7 +18,7 @@ pub enum BackpressurePolicy {
 }
 
 /// A connection's settings. JS validates the values; defaults are those of `ws` 8.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ConnConfig {
     /// The server side of the connection (expects masked frames, sends unmasked ones).

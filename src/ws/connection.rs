@@ -18,9 +18,12 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io::{self, IoSlice};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes};
@@ -29,7 +32,7 @@ use tokio::net::tcp;
 #[cfg(unix)]
 use tokio::net::unix;
 use tokio::sync::Notify;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 use super::config::{BackpressurePolicy, ConnConfig};
 use super::frame::{self, Decoder, Event, ProtocolError};
@@ -123,11 +126,11 @@ pub enum ReadHalf {
 }
 
 impl ReadHalf {
-    async fn readable(&self) -> io::Result<()> {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
-            ReadHalf::Tcp(r) => r.readable().await,
+            ReadHalf::Tcp(r) => AsRef::<tokio::net::TcpStream>::as_ref(r).poll_read_ready(cx),
             #[cfg(unix)]
-            ReadHalf::Unix(r) => r.readable().await,
+            ReadHalf::Unix(r) => AsRef::<tokio::net::UnixStream>::as_ref(r).poll_read_ready(cx),
         }
     }
 
@@ -138,6 +141,14 @@ impl ReadHalf {
             ReadHalf::Unix(r) => r.try_read(buf),
         }
     }
+}
+
+/// Why the reader woke up.
+enum Wake {
+    Readable,
+    Failed,
+    Woken,
+    Timer,
 }
 
 /// Where the writer's bytes go.
@@ -151,11 +162,16 @@ pub enum WriteHalf {
     Js,
 }
 
-/// The outbound queue and whether the writer holds bytes taken from it.
+/// The outbound queue, whether the writer holds bytes taken from it, and whether a writer task
+/// exists.
 #[derive(Default)]
 struct Outbound {
     queue: VecDeque<Chunk>,
     busy: bool,
+    /// A writer task is running (or was, for the last time: then this stays true). An idle
+    /// connection has none: the writer exits when the queue is empty and is spawned again by
+    /// the next sender that has to queue, so it costs no task while the socket is quiet.
+    writer: bool,
 }
 
 /// A socket half kept open until the connection finishes, so a direct write never meets a
@@ -187,16 +203,24 @@ pub struct Conn {
     /// The id JS knows the connection by (the bridge tag).
     pub id: u32,
     pub(crate) hub: Arc<HubCore>,
-    config: ConnConfig,
+    /// Shared by the connections of a hub that have the same settings.
+    config: Arc<ConnConfig>,
     flags: AtomicU32,
     out: Mutex<Outbound>,
+    /// The write half while no writer task holds it.
+    write_half: Mutex<Option<WriteHalf>>,
+    /// This connection, for spawning its writer from `&self` methods.
+    me: std::sync::Weak<Conn>,
     /// The socket's descriptor for direct writes from the sending thread, or -1.
     fd: i32,
     parked: Mutex<Vec<Parked>>,
     buffered: AtomicU64,
     writer_wake: Notify,
-    reader_wake: Notify,
-    abort: Notify,
+    /// Set by [`Conn::wake_reader`]; the reader clears it when it looks.
+    reader_woken: AtomicBool,
+    /// The reader task's waker while it waits (a plain slot rather than a `Notify`, whose
+    /// waiting future would make every connection's task larger).
+    reader_waker: Mutex<Option<Waker>>,
     decoder: Mutex<Decoder>,
     close_deadline: Mutex<Option<Instant>>,
     last_inbound: AtomicU64,
@@ -212,7 +236,7 @@ pub struct Conn {
 
 impl Conn {
     /// A connection with no tasks yet.
-    pub(crate) fn new(hub: Arc<HubCore>, id: u32, config: ConnConfig, fd: i32) -> Arc<Self> {
+    pub(crate) fn new(hub: Arc<HubCore>, id: u32, config: Arc<ConnConfig>, fd: i32) -> Arc<Self> {
         let seed = {
             use std::hash::{BuildHasher, Hasher};
             // RandomState is seeded from the OS once per thread and stepped per instance.
@@ -221,8 +245,10 @@ impl Conn {
             h.finish() | 1
         };
         let seen = hub.fanout_seq();
-        let conn = Arc::new(Conn {
+        let conn = Arc::new_cyclic(|me| Conn {
             id,
+            write_half: Mutex::new(None),
+            me: me.clone(),
             hub,
             decoder: Mutex::new(Decoder::new(config.decoder())),
             config,
@@ -232,8 +258,8 @@ impl Conn {
             parked: Mutex::new(Vec::new()),
             buffered: AtomicU64::new(0),
             writer_wake: Notify::new(),
-            reader_wake: Notify::new(),
-            abort: Notify::new(),
+            reader_woken: AtomicBool::new(false),
+            reader_waker: Mutex::new(None),
             close_deadline: Mutex::new(None),
             last_inbound: AtomicU64::new(now_ms()),
             alive: AtomicU32::new(2),
@@ -360,6 +386,7 @@ impl Conn {
         }
         let mut close = false;
         let mut queued = false;
+        let spawn;
         {
             let mut o = self.out.lock().unwrap();
             let seen = self.seen.load(Ordering::Acquire);
@@ -401,12 +428,13 @@ impl Conn {
                 }
             }
             self.seen.store(upto, Ordering::Release);
+            spawn = queued && Self::claim_writer(&mut o);
+        }
+        if queued {
+            self.kick_writer(spawn);
         }
         if close {
             self.close(Some(1008), b"Backpressure limit exceeded");
-        }
-        if queued {
-            self.writer_wake.notify_one();
         }
     }
 
@@ -416,7 +444,7 @@ impl Conn {
     }
 
     fn push_chunk(&self, mut bytes: Bytes, notify: bool, counted: bool, direct: bool) {
-        {
+        let spawn = {
             let mut o = self.out.lock().unwrap();
             #[cfg(unix)]
             if direct
@@ -463,14 +491,47 @@ impl Conn {
             if counted {
                 self.buffered.fetch_add(len, Ordering::AcqRel);
             }
-        }
-        self.writer_wake.notify_one();
+            Self::claim_writer(&mut o)
+        };
+        self.kick_writer(spawn);
     }
 
-    /// Queues the bytes of the handshake response (not counted in `bufferedAmount`).
-    pub(crate) fn enqueue_raw(&self, bytes: Bytes) {
+    /// Whether the caller must spawn the writer (none is running); marks it running.
+    fn claim_writer(o: &mut Outbound) -> bool {
+        !std::mem::replace(&mut o.writer, true)
+    }
+
+    /// Spawns the writer (after [`Conn::claim_writer`] said so) or wakes the running one.
+    fn kick_writer(&self, spawn: bool) {
+        if !spawn {
+            self.writer_wake.notify_one();
+            return;
+        }
+        let Some(c) = self.me.upgrade() else { return };
+        crate::runtime::spawn(async move {
+            let Some(write) = c.write_half.lock().unwrap().take() else {
+                return;
+            };
+            if let Some(write) = c.write_loop(write).await {
+                c.parked.lock().unwrap().push(Parked::Write(write));
+                c.set(WRITER_DONE);
+                c.wake_reader();
+                c.task_done();
+            }
+        });
+    }
+
+    /// Wakes the writer, spawning it if the connection has none (to flush, end or terminate).
+    fn wake_writer(&self) {
+        let spawn = Self::claim_writer(&mut self.out.lock().unwrap());
+        self.kick_writer(spawn);
+    }
+
+    /// Writes (or queues) the bytes of the handshake response (not counted in
+    /// `bufferedAmount`).
+    fn enqueue_raw(&self, bytes: &[u8]) {
         if !bytes.is_empty() {
-            self.push_chunk(bytes, false, false, false);
+            self.push_chunk(Bytes::copy_from_slice(bytes), false, false, true);
         }
     }
 
@@ -488,7 +549,7 @@ impl Conn {
             };
             self.push_chunk(frame, false, false, true);
             *self.close_deadline.lock().unwrap() = Some(Instant::now() + self.config.close_timeout);
-            self.reader_wake.notify_one();
+            self.wake_reader();
         }
         if self.is(CLOSE_RECEIVED | ERRORED) {
             self.end();
@@ -498,7 +559,7 @@ impl Conn {
     /// Flushes what is queued, then shuts down the write side.
     fn end(&self) {
         self.set(END);
-        self.writer_wake.notify_one();
+        self.wake_writer();
     }
 
     /// Destroys the connection now; queued bytes are discarded.
@@ -506,9 +567,8 @@ impl Conn {
         if self.set(TERMINATED) & TERMINATED != 0 {
             return;
         }
-        self.abort.notify_waiters();
-        self.reader_wake.notify_one();
-        self.writer_wake.notify_one();
+        self.wake_reader();
+        self.wake_writer();
     }
 
     /// Stops reading from the socket until [`Conn::resume`].
@@ -519,7 +579,7 @@ impl Conn {
     /// Reads again after [`Conn::pause`].
     pub fn resume(&self) {
         self.flags.fetch_and(!PAUSED, Ordering::AcqRel);
-        self.reader_wake.notify_one();
+        self.wake_reader();
     }
 
     /// The JS transport's buffer is full (`write()` returned false): hold output until
@@ -531,25 +591,13 @@ impl Conn {
     /// The JS transport drained: send held output.
     pub fn resume_output(&self) {
         self.flags.fetch_and(!OUTPUT_PAUSED, Ordering::AcqRel);
-        self.writer_wake.notify_one();
+        self.wake_writer();
     }
 
     /// The JS transport ended its readable side (EOF).
     pub fn input_ended(&self) {
         self.on_eof();
-        self.reader_wake.notify_one();
-    }
-
-    async fn until_terminated(&self) {
-        loop {
-            let n = self.abort.notified();
-            tokio::pin!(n);
-            n.as_mut().enable();
-            if self.is(TERMINATED) {
-                return;
-            }
-            n.await;
-        }
+        self.wake_reader();
     }
 
     /// Decodes inbound bytes and acts on what they hold.
@@ -687,17 +735,18 @@ impl Conn {
         self.hub.flush_records();
     }
 
-    /// Starts the reader and writer tasks. `head` holds bytes already read from the socket.
-    pub(crate) fn start(self: &Arc<Self>, read: Option<ReadHalf>, write: WriteHalf, head: Vec<u8>) {
-        let c = self.clone();
-        crate::runtime::spawn(async move {
-            let mut write = write;
-            c.write_loop(&mut write).await;
-            c.parked.lock().unwrap().push(Parked::Write(write));
-            c.set(WRITER_DONE);
-            c.reader_wake.notify_one();
-            c.task_done();
-        });
+    /// Writes `preamble` (the handshake response) and starts the reader task; a writer task
+    /// starts only when something has to be queued (see [`Outbound::writer`]). `head` holds
+    /// bytes already read from the socket.
+    pub(crate) fn start(
+        self: &Arc<Self>,
+        read: Option<ReadHalf>,
+        write: WriteHalf,
+        preamble: &[u8],
+        head: Vec<u8>,
+    ) {
+        *self.write_half.lock().unwrap() = Some(write);
+        self.enqueue_raw(preamble);
         let c = self.clone();
         crate::runtime::spawn(async move {
             let mut head = head;
@@ -713,7 +762,64 @@ impl Conn {
         });
     }
 
+    /// Makes the reader look at the connection's state again.
+    fn wake_reader(&self) {
+        self.reader_woken.store(true, Ordering::Release);
+        let waker = self.reader_waker.lock().unwrap().take();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    /// What the reader waits for: the socket being readable (when `read` is given), a
+    /// [`Conn::wake_reader`], or `deadline`. It keeps no waiting state of its own beyond the
+    /// boxed timer, so an idle connection's task stays small.
+    fn poll_reader(
+        &self,
+        cx: &mut Context<'_>,
+        read: Option<&ReadHalf>,
+        deadline: Option<Instant>,
+        timer: &mut Option<Pin<Box<Sleep>>>,
+    ) -> Poll<Wake> {
+        {
+            let mut slot = self.reader_waker.lock().unwrap();
+            match &*slot {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => *slot = Some(cx.waker().clone()),
+            }
+        }
+        if self.reader_woken.swap(false, Ordering::AcqRel) {
+            return Poll::Ready(Wake::Woken);
+        }
+        if let Some(r) = read {
+            if let Poll::Ready(res) = r.poll_read_ready(cx) {
+                return Poll::Ready(match res {
+                    Ok(()) => Wake::Readable,
+                    Err(_) => Wake::Failed,
+                });
+            }
+        }
+        match deadline {
+            Some(d) => {
+                match timer {
+                    Some(t) if t.deadline() == d => {}
+                    Some(t) => t.as_mut().reset(d),
+                    None => *timer = Some(Box::pin(tokio::time::sleep_until(d))),
+                }
+                if let Some(t) = timer {
+                    if t.as_mut().poll(cx).is_ready() {
+                        *timer = None;
+                        return Poll::Ready(Wake::Timer);
+                    }
+                }
+            }
+            None => *timer = None,
+        }
+        Poll::Pending
+    }
+
     async fn read_loop(&self, read: &Option<ReadHalf>) {
+        let mut timer: Option<Pin<Box<Sleep>>> = None;
         loop {
             if self.is(TERMINATED) {
                 return;
@@ -727,24 +833,16 @@ impl Conn {
             if reading {
                 self.hub.bridge.reserve().await;
             }
-            let timer = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d).await,
-                    None => std::future::pending().await,
+            let waiting_on = read.as_ref().filter(|_| reading);
+            let wake =
+                std::future::poll_fn(|cx| self.poll_reader(cx, waiting_on, deadline, &mut timer))
+                    .await;
+            match wake {
+                Wake::Failed => {
+                    self.terminate();
+                    return;
                 }
-            };
-            let readable = async {
-                match read {
-                    Some(r) if reading => r.readable().await,
-                    _ => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                r = readable => {
-                    if r.is_err() {
-                        self.terminate();
-                        return;
-                    }
+                Wake::Readable => {
                     let Some(r) = read else { continue };
                     let outcome = SCRATCH.with(|s| {
                         let mut s = s.borrow_mut();
@@ -767,9 +865,9 @@ impl Conn {
                         }
                     }
                 }
-                _ = self.reader_wake.notified() => {}
-                _ = timer => self.on_timer(),
-                _ = self.until_terminated() => return,
+                // terminate() wakes the reader too; the loop's first check ends it.
+                Wake::Woken => {}
+                Wake::Timer => self.on_timer(),
             }
         }
     }
@@ -785,7 +883,10 @@ impl Conn {
         self.end();
     }
 
-    async fn write_loop(&self, w: &mut WriteHalf) {
+    /// Writes the queue out. Returns `None` when it went idle (the write half is back in
+    /// `write_half` and the next sender spawns a writer again), or the write half when the
+    /// writer is done for good (ended or terminated).
+    async fn write_loop(&self, mut write: WriteHalf) -> Option<WriteHalf> {
         let mut local: VecDeque<Chunk> = VecDeque::new();
         loop {
             if self.is(TERMINATED) {
@@ -795,7 +896,15 @@ impl Conn {
                 let mut o = self.out.lock().unwrap();
                 std::mem::swap(&mut o.queue, &mut local);
                 o.busy = !local.is_empty();
+                if local.is_empty() && !self.is(END | TERMINATED) {
+                    // Idle: give the write half back and end the task, both under the lock
+                    // senders take to decide whether to spawn a writer.
+                    *self.write_half.lock().unwrap() = Some(write);
+                    o.writer = false;
+                    return None;
+                }
             }
+            let w = &mut write;
             if local.is_empty() {
                 if self.is(END) {
                     match w {
@@ -812,7 +921,7 @@ impl Conn {
                     // the close timer).
                     break;
                 }
-                self.writer_wake.notified().await;
+                // Terminated meanwhile: the loop's first check ends it.
                 continue;
             }
             let written = match w {
@@ -845,9 +954,21 @@ impl Conn {
                             WriteHalf::Js => unreachable!(),
                         }
                     };
-                    tokio::select! {
-                        r = write => r,
-                        _ = self.until_terminated() => break,
+                    tokio::pin!(write);
+                    // terminate() wakes the writer; other wake-ups just keep writing.
+                    let r = loop {
+                        tokio::select! {
+                            r = &mut write => break Some(r),
+                            _ = self.writer_wake.notified() => {
+                                if self.is(TERMINATED) {
+                                    break None;
+                                }
+                            }
+                        }
+                    };
+                    match r {
+                        Some(r) => r,
+                        None => break,
                     }
                 }
             };
@@ -859,11 +980,12 @@ impl Conn {
                 }
             }
         }
-        if let WriteHalf::Js = *w {
+        if let WriteHalf::Js = write {
             if self.is(TERMINATED) {
                 self.push(record::DESTROY, 0, &[]);
             }
         }
+        Some(write)
     }
 
     fn advance(&self, local: &mut VecDeque<Chunk>, mut n: usize) {

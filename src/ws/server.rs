@@ -15,7 +15,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::broadcast::{LogEntry, Topics};
-use super::config::ConnOptions;
+use super::config::{ConnConfig, ConnOptions};
 use super::connection::{Conn, ReadHalf, WriteHalf};
 use super::frame::{self, OP_BINARY, OP_CONT, OP_PING, OP_PONG, OP_TEXT};
 use crate::bridge::{BatchArgs, Bridge, BridgeOptions, Columns, Overflow};
@@ -55,6 +55,9 @@ pub struct HubCore {
     seq: AtomicU64,
     fanout_wake: Arc<tokio::sync::Notify>,
     fanout_started: AtomicBool,
+    /// The settings of the last connection registered, shared with the next ones that have the
+    /// same (a server passes the same options for all of its connections).
+    last_config: Mutex<Option<Arc<ConnConfig>>>,
 }
 
 impl HubCore {
@@ -102,6 +105,17 @@ impl HubCore {
 
     fn register(self: &Arc<Self>, options: Option<ConnOptions>, fd: i32) -> Arc<Conn> {
         let config = options.unwrap_or_default().into_config();
+        let config = {
+            let mut last = self.last_config.lock().unwrap();
+            match &*last {
+                Some(c) if **c == config => c.clone(),
+                _ => {
+                    let c = Arc::new(config);
+                    *last = Some(c.clone());
+                    c
+                }
+            }
+        };
         let mut conns = self.conns.lock().unwrap();
         let mut id = self.next_id.fetch_add(1, Ordering::Relaxed);
         while conns.contains_key(&id) {
@@ -261,6 +275,7 @@ impl NativeWsHub {
                 seq: AtomicU64::new(0),
                 fanout_wake: Arc::new(tokio::sync::Notify::new()),
                 fanout_started: AtomicBool::new(false),
+                last_config: Mutex::new(None),
             }),
         })
     }
@@ -298,8 +313,7 @@ impl NativeWsHub {
     ) -> Result<NativeWsConnection> {
         let (r, w, raw) = adopt_fd(fd)?;
         let conn = self.core.register(options, raw);
-        conn.enqueue_raw(Bytes::copy_from_slice(&preamble));
-        conn.start(Some(r), w, head.to_vec());
+        conn.start(Some(r), w, &preamble, head.to_vec());
         Ok(NativeWsConnection { conn })
     }
 
@@ -313,8 +327,7 @@ impl NativeWsHub {
         options: Option<ConnOptions>,
     ) -> NativeWsConnection {
         let conn = self.core.register(options, -1);
-        conn.enqueue_raw(Bytes::copy_from_slice(&preamble));
-        conn.start(None, WriteHalf::Js, head.to_vec());
+        conn.start(None, WriteHalf::Js, &preamble, head.to_vec());
         NativeWsConnection { conn }
     }
 
