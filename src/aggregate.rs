@@ -664,15 +664,8 @@ impl NativeMetricWindow {
     pub fn ring<'env>(&self, env: &'env Env, key: u32) -> Result<Float64ArraySlice<'env>> {
         let ring = self.inner.agg.lock().unwrap().ring(key);
         let ptr = ring.slots.as_ptr() as *mut f64;
-        let view =
-            unsafe { Float64ArraySlice::from_external(env, ptr, RING, ring, |_, r| drop(r)) }?;
-        if !std::ptr::eq(view.as_ptr(), ptr) {
-            return Err(Error::new(
-                Status::GenericFailure,
-                "this runtime does not allow external ArrayBuffers, which MetricWindow needs",
-            ));
-        }
-        Ok(view)
+        // SAFETY: the ring's slots live as long as `ring`, which the view owns.
+        unsafe { crate::bridge::external_f64_view(env, ptr, RING, ring, "MetricWindow") }
     }
 
     /// Makes sure series `key` exists.
@@ -710,14 +703,8 @@ impl NativeMetricWindow {
         let row = self.inner.row.clone();
         let ptr = row.cells.as_ptr() as *mut f64;
         let len = row.cells.len();
-        let view = unsafe { Float64ArraySlice::from_external(env, ptr, len, row, |_, r| drop(r)) }?;
-        if !std::ptr::eq(view.as_ptr(), ptr) {
-            return Err(Error::new(
-                Status::GenericFailure,
-                "this runtime does not allow external ArrayBuffers, which MetricWindow needs",
-            ));
-        }
-        Ok(view)
+        // SAFETY: the row's cells live as long as `row`, which the view owns.
+        unsafe { crate::bridge::external_f64_view(env, ptr, len, row, "MetricWindow") }
     }
 
     /// Writes the stats of the window of `key` ending now (after draining) into

@@ -407,6 +407,29 @@ impl Bridge {
     }
 }
 
+/// A `Float64Array` over `len` f64s at `ptr`, memory that JS and Rust share without a crossing
+/// per access. `owner` keeps the memory alive until V8 collects the view. Fails, naming `who`,
+/// where the runtime forbids external ArrayBuffers (it would copy, and sharing would break).
+///
+/// # Safety
+/// `ptr` must point at `len` f64s that stay valid for as long as `owner` lives.
+pub unsafe fn external_f64_view<'env, T: 'env>(
+    env: &'env Env,
+    ptr: *mut f64,
+    len: usize,
+    owner: T,
+    who: &str,
+) -> Result<Float64ArraySlice<'env>> {
+    let view = unsafe { Float64ArraySlice::from_external(env, ptr, len, owner, |_, o| drop(o)) }?;
+    if !std::ptr::eq(view.as_ptr(), ptr) {
+        return Err(Error::new(
+            Status::GenericFailure,
+            format!("this runtime does not allow external ArrayBuffers, which {who} needs"),
+        ));
+    }
+    Ok(view)
+}
+
 /// Bridge options as JS passes them to native sources.
 #[napi_derive::napi(object)]
 #[derive(Default)]

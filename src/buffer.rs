@@ -676,15 +676,8 @@ impl NativeEventBuffer {
         self.shared_out = true;
         let keep = self.target.clone();
         let ptr = keep.slots.as_ptr() as *mut f64;
-        let view =
-            unsafe { Float64ArraySlice::from_external(env, ptr, SLOTS, keep, |_, k| drop(k)) }?;
-        if !std::ptr::eq(view.as_ptr(), ptr) {
-            return Err(Error::new(
-                Status::GenericFailure,
-                "this runtime does not allow external ArrayBuffers, which EventBuffer needs",
-            ));
-        }
-        Ok(view)
+        // SAFETY: the slots live as long as `keep`, which the view owns.
+        unsafe { crate::bridge::external_f64_view(env, ptr, SLOTS, keep, "EventBuffer") }
     }
 
     /// A burst starts (the first add after quiet). `holding`: the add was kept (not emitted at
