@@ -424,6 +424,22 @@ pub struct NativeWsConnection {
     conn: Arc<Conn>,
 }
 
+impl NativeWsConnection {
+    /// Frames `payload` as one data frame and queues it after whatever the hub queued earlier.
+    fn send_payload(
+        &self,
+        payload: &[u8],
+        opcode: u32,
+        fin: bool,
+        mask: Option<bool>,
+        notify: bool,
+    ) -> u32 {
+        self.conn.catch_up_to_hub();
+        let frame = self.conn.frame(data_opcode(opcode), fin, &[payload], mask);
+        self.conn.enqueue(frame, true, notify, true)
+    }
+}
+
 #[napi]
 impl NativeWsConnection {
     /// The connection's id (the tag of its bridge records).
@@ -445,9 +461,7 @@ impl NativeWsConnection {
         mask: Option<bool>,
         notify: bool,
     ) -> u32 {
-        self.conn.catch_up_to_hub();
-        let frame = self.conn.frame(data_opcode(opcode), fin, &[&data], mask);
-        self.conn.enqueue(frame, true, notify, true)
+        self.send_payload(&data, opcode, fin, mask, notify)
     }
 
     /// `send_buffer` for a string (sent as its UTF-8 bytes).
@@ -460,11 +474,7 @@ impl NativeWsConnection {
         mask: Option<bool>,
         notify: bool,
     ) -> u32 {
-        self.conn.catch_up_to_hub();
-        let frame = self
-            .conn
-            .frame(data_opcode(opcode), fin, &[data.as_bytes()], mask);
-        self.conn.enqueue(frame, true, notify, true)
+        self.send_payload(data.as_bytes(), opcode, fin, mask, notify)
     }
 
     /// Queues a ping (`pong` false) or pong with `data` (at most 125 bytes; JS checks).
