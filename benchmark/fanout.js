@@ -81,7 +81,7 @@ async function rateRun(kind, conns, size, rate, duration) {
   const expect = Math.round(rate * duration);
   try {
     const res = await h.runLoadgen(
-      ['fanout-rate', '--port', server.port, '--conns', conns, '--expect', expect, '--idle-ms', 2000, '--timeout', duration + 120],
+      ['fanout-rate', '--port', server.port, '--conns', conns, '--expect', expect, '--idle-ms', Number(process.env.FANOUT_IDLE_MS || 2000), '--timeout', duration + 120],
       {
         keepStdin: true,
         timeoutMs: (duration + 200) * 1000,

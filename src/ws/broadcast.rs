@@ -109,3 +109,33 @@ pub struct LogEntry {
     /// For a publish, the topic; its subscribers at the time of the call get it.
     pub topic: Option<Arc<str>>,
 }
+
+/// The frames of several log entries back to back, for a fan-out pass where every entry goes
+/// to the same connections (no `except`, one topic or none).
+pub struct Joined {
+    pub bytes: Bytes,
+    pub topic: Option<Arc<str>>,
+}
+
+impl Joined {
+    /// Joins `entries` when there are at least two and they share their audience.
+    pub fn of(entries: &[Arc<LogEntry>]) -> Option<Joined> {
+        let first = entries.first()?;
+        if entries.len() < 2
+            || entries
+                .iter()
+                .any(|e| !e.except.is_empty() || e.topic != first.topic)
+        {
+            return None;
+        }
+        let len = entries.iter().map(|e| e.frame.len()).sum();
+        let mut buf = Vec::with_capacity(len);
+        for e in entries {
+            buf.extend_from_slice(&e.frame);
+        }
+        Some(Joined {
+            bytes: Bytes::from(buf),
+            topic: first.topic.clone(),
+        })
+    }
+}

@@ -34,6 +34,7 @@ use tokio::net::unix;
 use tokio::sync::Notify;
 use tokio::time::{Instant, Sleep};
 
+use super::broadcast::{Joined, LogEntry};
 use super::config::{BackpressurePolicy, ConnConfig};
 use super::frame::{self, Decoder, Event, ProtocolError};
 use super::server::HubCore;
@@ -326,7 +327,7 @@ impl Conn {
     }
 
     /// Decides whether a data frame of `len` bytes may be queued: not once a close frame was
-    /// sent, and subject to the backpressure policy. Counts what it lets through or drops.
+    /// sent, and subject to the backpressure policy. Counts what it drops.
     fn admit_data(&self, len: u64) -> Admit {
         let flags = self.flags.load(Ordering::Acquire);
         if flags & (TERMINATED | FINISHED | CLOSE_SENT) != 0 {
@@ -350,7 +351,6 @@ impl Conn {
                 BackpressurePolicy::Close => return Admit::Close,
             }
         }
-        self.hub.stats.messages_out.fetch_add(1, Ordering::Relaxed);
         Admit::Ok
     }
 
@@ -362,7 +362,9 @@ impl Conn {
     pub fn enqueue(&self, bytes: Bytes, data: bool, notify: bool, direct: bool) -> u32 {
         if data {
             match self.admit_data(bytes.len() as u64) {
-                Admit::Ok => {}
+                Admit::Ok => {
+                    self.hub.stats.messages_out.fetch_add(1, Ordering::Relaxed);
+                }
                 Admit::NotOpen => return NOT_OPEN,
                 Admit::Dropped => return DROPPED,
                 Admit::Close => {
@@ -379,62 +381,185 @@ impl Conn {
 
     /// Queues, in order, the fan-out frames (broadcasts and publishes) issued up to `upto` that
     /// this connection has not taken yet. Senders call it first so their frame lands after
-    /// every earlier broadcast; the hub's fan-out task calls it for every connection.
+    /// every earlier broadcast.
     pub(crate) fn catch_up(&self, upto: u64) {
         if self.seen.load(Ordering::Acquire) >= upto {
             return;
         }
-        let mut close = false;
-        let mut queued = false;
-        let spawn;
-        {
+        let (queued, close, spawn) = {
             let mut o = self.out.lock().unwrap();
-            let seen = self.seen.load(Ordering::Acquire);
-            if seen >= upto {
-                return;
-            }
             let log = self.hub.log.lock().unwrap();
             // Entries have consecutive sequence numbers: start right after `seen`.
+            let seen = self.seen.load(Ordering::Acquire);
             let first = log.front().map_or(u64::MAX, |e| e.seq);
             let skip = (seen + 1).saturating_sub(first) as usize;
-            for e in log.range(skip.min(log.len())..) {
-                if e.seq > upto {
-                    break;
+            let (queued, close) =
+                self.take_entries(&mut o, log.range(skip.min(log.len())..).map(|e| &**e), upto);
+            drop(log);
+            (queued, close, queued && Self::claim_writer(&mut o))
+        };
+        self.after_catch_up(queued, close, spawn);
+    }
+
+    /// The hub's fan-out pass: like [`Conn::catch_up`] over `entries` (a snapshot of the log up
+    /// to `upto`), but when nothing was queued before, the frames go out at once in one
+    /// non-blocking vectored write from the calling (runtime) thread, so a socket that keeps up
+    /// costs one system call per pass and no writer task; only what the kernel does not take is
+    /// left to the writer.
+    ///
+    /// `joined`, when given, is every frame of `entries` back to back (they all go to the same
+    /// connections): a connection that takes them all and stays under `max_backpressure` gets
+    /// that one buffer, written with one copy instead of one per frame.
+    pub(crate) fn fan_out_pass(
+        &self,
+        entries: &[Arc<LogEntry>],
+        joined: Option<&Joined>,
+        upto: u64,
+    ) {
+        if self.seen.load(Ordering::Acquire) >= upto {
+            return;
+        }
+        let (queued, close, spawn) = {
+            let mut o = self.out.lock().unwrap();
+            let was_empty = !o.busy && o.queue.is_empty();
+            let seen = self.seen.load(Ordering::Acquire);
+            let first = entries.first().map_or(u64::MAX, |e| e.seq);
+            let (mut queued, close) = match joined {
+                Some(j) if seen + 1 == first && self.admit_joined(j) => {
+                    self.buffered
+                        .fetch_add(j.bytes.len() as u64, Ordering::AcqRel);
+                    o.queue.push_back(Chunk {
+                        bytes: j.bytes.clone(),
+                        notify: false,
+                        counted: true,
+                    });
+                    self.hub
+                        .stats
+                        .messages_out
+                        .fetch_add(entries.len() as u64, Ordering::Relaxed);
+                    self.seen.store(upto, Ordering::Release);
+                    (true, false)
                 }
-                if e.seq <= seen || e.except.contains(&self.id) {
+                _ => {
+                    let skip = ((seen + 1).saturating_sub(first) as usize).min(entries.len());
+                    self.take_entries(&mut o, entries[skip..].iter().map(|e| &**e), upto)
+                }
+            };
+            #[cfg(unix)]
+            if queued && was_empty && self.fd >= 0 && !self.is(TERMINATED | FINISHED | END) {
+                self.write_queue_now(&mut o);
+                queued = !o.queue.is_empty();
+            }
+            #[cfg(not(unix))]
+            let _ = was_empty;
+            (queued, close, queued && Self::claim_writer(&mut o))
+        };
+        self.after_catch_up(queued, close, spawn);
+    }
+
+    /// Whether the whole of `j` may be queued at once: the connection is open, subscribed to
+    /// its topic if it has one, and stays within `max_backpressure` (past it, each frame goes
+    /// through the policy on its own).
+    fn admit_joined(&self, j: &Joined) -> bool {
+        if self.is(TERMINATED | FINISHED | CLOSE_SENT) {
+            return false;
+        }
+        if let Some(topic) = &j.topic {
+            if !super::broadcast::Topics::is_subscribed(self, topic) {
+                return false;
+            }
+        }
+        self.buffered.load(Ordering::Acquire) + j.bytes.len() as u64 <= self.config.max_backpressure
+    }
+
+    /// Moves the entries after `seen` up to `upto` onto the queue (subject to `except`, topic
+    /// subscriptions and the backpressure policy) and records `upto` as seen. Returns whether
+    /// anything was queued and whether the policy asks to close.
+    fn take_entries<'a>(
+        &self,
+        o: &mut Outbound,
+        entries: impl Iterator<Item = &'a LogEntry>,
+        upto: u64,
+    ) -> (bool, bool) {
+        let seen = self.seen.load(Ordering::Acquire);
+        let mut admitted = 0u64;
+        let mut close = false;
+        for e in entries {
+            if e.seq > upto {
+                break;
+            }
+            if e.seq <= seen || e.except.contains(&self.id) {
+                continue;
+            }
+            if let Some(topic) = &e.topic {
+                if !super::broadcast::Topics::is_subscribed(self, topic) {
                     continue;
                 }
-                if let Some(topic) = &e.topic {
-                    if !super::broadcast::Topics::is_subscribed(self, topic) {
-                        continue;
-                    }
+            }
+            match self.admit_data(e.frame.len() as u64) {
+                Admit::Ok => {
+                    self.buffered
+                        .fetch_add(e.frame.len() as u64, Ordering::AcqRel);
+                    o.queue.push_back(Chunk {
+                        bytes: e.frame.clone(),
+                        notify: false,
+                        counted: true,
+                    });
+                    admitted += 1;
                 }
-                match self.admit_data(e.frame.len() as u64) {
-                    Admit::Ok => {
-                        self.buffered
-                            .fetch_add(e.frame.len() as u64, Ordering::AcqRel);
-                        o.queue.push_back(Chunk {
-                            bytes: e.frame.clone(),
-                            notify: false,
-                            counted: true,
-                        });
-                        queued = true;
-                    }
-                    Admit::NotOpen | Admit::Dropped => {}
-                    Admit::Close => {
-                        close = true;
-                        break;
-                    }
+                Admit::NotOpen | Admit::Dropped => {}
+                Admit::Close => {
+                    close = true;
+                    break;
                 }
             }
-            self.seen.store(upto, Ordering::Release);
-            spawn = queued && Self::claim_writer(&mut o);
         }
+        if admitted > 0 {
+            self.hub
+                .stats
+                .messages_out
+                .fetch_add(admitted, Ordering::Relaxed);
+        }
+        self.seen.store(upto, Ordering::Release);
+        (admitted > 0, close)
+    }
+
+    fn after_catch_up(&self, queued: bool, close: bool, spawn: bool) {
         if queued {
             self.kick_writer(spawn);
         }
         if close {
             self.close(Some(1008), b"Backpressure limit exceeded");
+        }
+    }
+
+    /// Writes the front of the queue with one non-blocking `sendmsg` (the caller holds `out`
+    /// and knows no writer holds bytes) and takes what the kernel accepted off the queue. An
+    /// error or `EAGAIN` leaves the bytes queued for the writer, which meets the error itself.
+    #[cfg(unix)]
+    fn write_queue_now(&self, o: &mut Outbound) {
+        let mut iov = [libc::iovec {
+            iov_base: std::ptr::null_mut(),
+            iov_len: 0,
+        }; MAX_IOV];
+        let mut n = 0;
+        for c in o.queue.iter().take(MAX_IOV) {
+            iov[n] = libc::iovec {
+                iov_base: c.bytes.as_ptr() as *mut libc::c_void,
+                iov_len: c.bytes.len(),
+            };
+            n += 1;
+        }
+        // SAFETY: msghdr is plain data; an all-zero value is valid (no name, no control).
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = iov.as_mut_ptr();
+        msg.msg_iovlen = n as _;
+        // SAFETY: the descriptor stays open while `out` is locked and FINISHED is unset
+        // (finish() closes it under this lock); every iovec points into a live `Bytes` of the
+        // queue, which is not touched until the call returns.
+        let sent = unsafe { libc::sendmsg(self.fd, &msg, libc::MSG_DONTWAIT | NO_SIGPIPE) };
+        if sent > 0 {
+            self.advance(&mut o.queue, sent as usize);
         }
     }
 

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use super::broadcast::{LogEntry, Topics};
+use super::broadcast::{Joined, LogEntry, Topics};
 use super::config::{ConnConfig, ConnOptions};
 use super::connection::{Conn, ReadHalf, WriteHalf};
 use super::frame::{self, OP_BINARY, OP_CONT, OP_PING, OP_PONG, OP_TEXT};
@@ -50,7 +50,7 @@ pub struct HubCore {
     /// JS is dispatching a batch: new records wait and go as one batch when it is done.
     dispatching: AtomicBool,
     /// Fan-out frames not yet taken by every connection, in sequence order.
-    pub(crate) log: Mutex<VecDeque<LogEntry>>,
+    pub(crate) log: Mutex<VecDeque<Arc<LogEntry>>>,
     /// The sequence number of the latest fan-out frame.
     seq: AtomicU64,
     fanout_wake: Arc<tokio::sync::Notify>,
@@ -71,12 +71,12 @@ impl HubCore {
         {
             let mut log = self.log.lock().unwrap();
             let seq = self.seq.load(Ordering::Acquire) + 1;
-            log.push_back(LogEntry {
+            log.push_back(Arc::new(LogEntry {
                 seq,
                 frame,
                 except,
                 topic,
-            });
+            }));
             // Published after the entry, so whoever sees `seq` finds it.
             self.seq.store(seq, Ordering::Release);
         }
@@ -128,29 +128,66 @@ impl HubCore {
     }
 }
 
-/// Queues every logged fan-out frame on every connection, then drops the entries all have
-/// taken. Ends when the hub is gone.
+/// Connections per fan-out subtask: a pass over more connections is split so that it yields
+/// to the runtime between slices and uses every worker thread.
+const FANOUT_SLICE: usize = 512;
+
+/// Takes every logged fan-out frame to every connection, pass after pass, then drops the
+/// entries all have taken. A pass writes each connection's new frames in one vectored write
+/// ([`Conn::fan_out_pass`]), so when broadcasts come faster than a pass takes, the next pass
+/// carries several frames per write: the cost per delivery falls as the load rises. Ends when
+/// the hub is gone.
 async fn fanout_task(hub: Weak<HubCore>, wake: Arc<tokio::sync::Notify>) {
     loop {
         wake.notified().await;
         let Some(core) = hub.upgrade() else { return };
         loop {
             let target = core.fanout_seq();
-            let conns: Vec<Arc<Conn>> = core.conns.lock().unwrap().values().cloned().collect();
-            for c in &conns {
-                c.catch_up(target);
+            let entries: Arc<[Arc<LogEntry>]> = core
+                .log
+                .lock()
+                .unwrap()
+                .iter()
+                .take_while(|e| e.seq <= target)
+                .cloned()
+                .collect();
+            let conns: Arc<[Arc<Conn>]> = core.conns.lock().unwrap().values().cloned().collect();
+            let joined = if conns.len() > 1 {
+                Joined::of(&entries).map(Arc::new)
+            } else {
+                None
+            };
+            if conns.len() <= FANOUT_SLICE {
+                for c in conns.iter() {
+                    c.fan_out_pass(&entries, joined.as_deref(), target);
+                }
+            } else {
+                let mut slices = tokio::task::JoinSet::new();
+                for start in (0..conns.len()).step_by(FANOUT_SLICE) {
+                    let (conns, entries, joined) = (conns.clone(), entries.clone(), joined.clone());
+                    slices.spawn(async move {
+                        let end = (start + FANOUT_SLICE).min(conns.len());
+                        for c in &conns[start..end] {
+                            c.fan_out_pass(&entries, joined.as_deref(), target);
+                        }
+                    });
+                }
+                while slices.join_next().await.is_some() {}
             }
-            drop(conns);
+            drop((conns, entries, joined));
             // Every connection has taken everything up to `target` (one registered since
             // starts after it), so those entries can go.
-            let mut log = core.log.lock().unwrap();
-            while log.front().is_some_and(|e| e.seq <= target) {
-                log.pop_front();
+            {
+                let mut log = core.log.lock().unwrap();
+                while log.front().is_some_and(|e| e.seq <= target) {
+                    log.pop_front();
+                }
             }
-            drop(log);
             if core.fanout_seq() == target {
                 break;
             }
+            // Let the writers and readers of this worker run between passes.
+            tokio::task::yield_now().await;
         }
     }
 }
