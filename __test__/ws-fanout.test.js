@@ -93,6 +93,52 @@ describe('WebSocketServer fan-out', function () {
       b.client.close();
     });
 
+    it('delivers every frame in order to 600 clients, across passes, topics and except', async function () {
+      this.timeout(30000);
+      wss = await listen();
+      const port = wss.address().port;
+      const servers = [];
+      wss.on('connection', (ws) => {
+        ws.send(`id:${servers.length}`);
+        servers.push(ws);
+      });
+      const clients = await Promise.all(
+        Array.from({ length: 600 }, async () => {
+          const c = new WS(`ws://127.0.0.1:${port}`);
+          c.got = [];
+          c.on('message', (d) => c.got.push(d.toString()));
+          await once(c, 'open');
+          return c;
+        }),
+      );
+      await until(() => servers.length === 600 && clients.every((c) => c.got.length === 1));
+      const odd = servers.filter((_, i) => i % 2 === 1);
+      for (const s of odd) s.subscribe('odd');
+      const skipped = servers[7];
+      const expected = servers.map(() => []);
+      const record = (msg, who) => {
+        for (const s of who) expected[servers.indexOf(s)].push(msg);
+      };
+      // Bursts (several frames per pass, joined into one write), with a publish and an except
+      // in between (passes that cannot be joined), over more connections than one pass slice.
+      for (let i = 0; i < 120; i++) {
+        wss.broadcast(`b${i}`);
+        record(`b${i}`, servers);
+        if (i % 40 === 20) {
+          wss.publish('odd', `p${i}`);
+          record(`p${i}`, odd);
+          wss.broadcast(`x${i}`, { except: skipped });
+          record(`x${i}`, servers.filter((s) => s !== skipped));
+        }
+        if (i % 30 === 29) await delay(5);
+      }
+      const want = (c) => expected[Number(c.got[0].slice(3))];
+      await until(() => clients.every((c) => c.got.length - 1 >= want(c).length));
+      await delay(50);
+      for (const c of clients) assert.deepStrictEqual(c.got.slice(1), want(c));
+      for (const c of clients) c.close();
+    });
+
     it('skips clients in except and honours binary', async function () {
       wss = await listen();
       const [a, b, c] = await connect(wss, 3);
