@@ -94,6 +94,8 @@ const DRAIN_WANTED: u32 = 1 << 8;
 const EOF: u32 = 1 << 9;
 const WRITER_DONE: u32 = 1 << 10;
 const OUTPUT_PAUSED: u32 = 1 << 11;
+/// Queued while JS was corked; [`Conn::flush_corked`] writes it when the batch ends.
+const FLUSH_PENDING: u32 = 1 << 12;
 
 const SCRATCH_SIZE: usize = 64 * 1024;
 
@@ -615,6 +617,45 @@ impl Conn {
             });
             if counted {
                 self.buffered.fetch_add(len, Ordering::AcqRel);
+            }
+            #[cfg(unix)]
+            if direct
+                && self.fd >= 0
+                && !o.writer
+                && self.hub.corked.load(Ordering::Acquire)
+                && !self.is(TERMINATED | FINISHED | END)
+            {
+                // JS is dispatching a batch: what it sends to this socket meanwhile goes out
+                // in one write from the JS thread when the batch ends (`flush_corked`), as
+                // uWS's cork does, rather than waking a runtime thread per socket.
+                if self.set(FLUSH_PENDING) & FLUSH_PENDING == 0 {
+                    if let Some(me) = self.me.upgrade() {
+                        self.hub.flush_later(me);
+                    }
+                }
+                return;
+            }
+            Self::claim_writer(&mut o)
+        };
+        self.kick_writer(spawn);
+    }
+
+    /// Writes what was queued for this socket while JS was corked: one non-blocking vectored
+    /// write from the calling (JS) thread, and a writer task for whatever the kernel did not
+    /// take (or when a writer already runs, nothing: it has the queue).
+    pub(crate) fn flush_corked(&self) {
+        self.flags.fetch_and(!FLUSH_PENDING, Ordering::AcqRel);
+        let spawn = {
+            let mut o = self.out.lock().unwrap();
+            if o.writer || o.queue.is_empty() {
+                return;
+            }
+            #[cfg(unix)]
+            if !o.busy && self.fd >= 0 && !self.is(TERMINATED | FINISHED | END) {
+                self.write_queue_now(&mut o);
+                if o.queue.is_empty() {
+                    return;
+                }
             }
             Self::claim_writer(&mut o)
         };

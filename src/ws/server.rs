@@ -49,6 +49,8 @@ pub struct HubCore {
     pub(crate) corked: AtomicBool,
     /// JS is dispatching a batch: new records wait and go as one batch when it is done.
     dispatching: AtomicBool,
+    /// Connections with bytes queued while corked, written when the batch ends.
+    to_flush: Mutex<Vec<Arc<Conn>>>,
     /// Fan-out frames not yet taken by every connection, in sequence order.
     pub(crate) log: Mutex<VecDeque<Arc<LogEntry>>>,
     /// The sequence number of the latest fan-out frame.
@@ -86,6 +88,26 @@ impl HubCore {
             crate::runtime::spawn(fanout_task(weak, wake));
         }
         self.fanout_wake.notify_one();
+    }
+
+    /// Remembers `conn` for [`HubCore::flush_corked`].
+    pub(crate) fn flush_later(&self, conn: Arc<Conn>) {
+        self.to_flush.lock().unwrap().push(conn);
+    }
+
+    /// Writes what the connections queued while corked.
+    fn flush_corked(&self) {
+        let list = std::mem::take(&mut *self.to_flush.lock().unwrap());
+        for c in &list {
+            c.flush_corked();
+        }
+        // Give the (now empty) list its memory back for the next batch.
+        let mut slot = self.to_flush.lock().unwrap();
+        if slot.is_empty() {
+            let mut list = list;
+            list.clear();
+            *slot = list;
+        }
     }
 
     /// Hands pending records to JS unless JS is dispatching (it flushes when it is done).
@@ -308,6 +330,7 @@ impl NativeWsHub {
                 stats: HubStats::default(),
                 corked: AtomicBool::new(false),
                 dispatching: AtomicBool::new(false),
+                to_flush: Mutex::new(Vec::new()),
                 log: Mutex::new(VecDeque::new()),
                 seq: AtomicU64::new(0),
                 fanout_wake: Arc::new(tokio::sync::Notify::new()),
@@ -325,6 +348,9 @@ impl NativeWsHub {
     pub fn dispatch(&self, on: bool, cork: bool) {
         self.core.corked.store(cork, Ordering::Release);
         self.core.dispatching.store(on, Ordering::SeqCst);
+        if !cork {
+            self.core.flush_corked();
+        }
         if !on {
             self.core.bridge.flush_if_idle();
         }
