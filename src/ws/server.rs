@@ -57,6 +57,9 @@ pub struct HubCore {
     seq: AtomicU64,
     fanout_wake: Arc<tokio::sync::Notify>,
     fanout_started: AtomicBool,
+    /// The fan-out task was woken and has not started its pass yet: further fan-outs need
+    /// not wake it again (a broadcast loop in JS then costs no system call per call).
+    fanout_woken: Arc<AtomicBool>,
     /// The settings of the last connection registered, shared with the next ones that have the
     /// same (a server passes the same options for all of its connections).
     last_config: Mutex<Option<Arc<ConnConfig>>>,
@@ -65,7 +68,8 @@ pub struct HubCore {
 impl HubCore {
     /// The sequence number of the latest fan-out frame.
     pub(crate) fn fanout_seq(&self) -> u64 {
-        self.seq.load(Ordering::Acquire)
+        // SeqCst, with the store in `fan_out` and the `fanout_woken` flag: see `fanout_task`.
+        self.seq.load(Ordering::SeqCst)
     }
 
     /// Appends a fan-out frame to the log (O(1)) and wakes the fan-out task.
@@ -80,14 +84,17 @@ impl HubCore {
                 topic,
             }));
             // Published after the entry, so whoever sees `seq` finds it.
-            self.seq.store(seq, Ordering::Release);
+            self.seq.store(seq, Ordering::SeqCst);
         }
         if !self.fanout_started.swap(true, Ordering::AcqRel) {
             let weak = Arc::downgrade(self);
             let wake = self.fanout_wake.clone();
-            crate::runtime::spawn(fanout_task(weak, wake));
+            let woken = self.fanout_woken.clone();
+            crate::runtime::spawn(fanout_task(weak, wake, woken));
         }
-        self.fanout_wake.notify_one();
+        if !self.fanout_woken.swap(true, Ordering::SeqCst) {
+            self.fanout_wake.notify_one();
+        }
     }
 
     /// Remembers `conn` for [`HubCore::flush_corked`].
@@ -159,11 +166,18 @@ const FANOUT_SLICE: usize = 512;
 /// ([`Conn::fan_out_pass`]), so when broadcasts come faster than a pass takes, the next pass
 /// carries several frames per write: the cost per delivery falls as the load rises. Ends when
 /// the hub is gone.
-async fn fanout_task(hub: Weak<HubCore>, wake: Arc<tokio::sync::Notify>) {
+async fn fanout_task(
+    hub: Weak<HubCore>,
+    wake: Arc<tokio::sync::Notify>,
+    woken: Arc<AtomicBool>,
+) {
     loop {
         wake.notified().await;
         let Some(core) = hub.upgrade() else { return };
         loop {
+            // Cleared before `target` is read: a fan-out after this point wakes the task again
+            // (the permit is kept if it is still busy), so none is left behind.
+            woken.store(false, Ordering::SeqCst);
             let target = core.fanout_seq();
             let entries: Arc<[Arc<LogEntry>]> = core
                 .log
@@ -335,6 +349,7 @@ impl NativeWsHub {
                 seq: AtomicU64::new(0),
                 fanout_wake: Arc::new(tokio::sync::Notify::new()),
                 fanout_started: AtomicBool::new(false),
+                fanout_woken: Arc::new(AtomicBool::new(false)),
                 last_config: Mutex::new(None),
             }),
         })
