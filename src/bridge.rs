@@ -149,6 +149,9 @@ struct Shared {
     in_flight: Arc<AtomicUsize>,
     room: Arc<Notify>,
     wake: Arc<Notify>,
+    /// Set while JS is dispatching a batch ([`Bridge::hold`]): the `max_delay` timer leaves
+    /// the pending batch alone.
+    held: AtomicBool,
     closed: AtomicBool,
     unreported_drops: AtomicU64,
     delivered: AtomicU64,
@@ -194,6 +197,7 @@ impl Bridge {
             in_flight,
             room,
             wake: Arc::new(Notify::new()),
+            held: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             unreported_drops: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
@@ -218,6 +222,8 @@ impl Bridge {
                 wake.notified().await;
                 tokio::time::sleep(delay).await;
                 match weak.upgrade() {
+                    // While JS is held, whoever releases it flushes (`hold(false)`).
+                    Some(shared) if shared.held.load(Ordering::Acquire) => {}
                     Some(shared) => Bridge { shared }.flush(),
                     None => return,
                 }
@@ -316,6 +322,18 @@ impl Bridge {
     pub fn flush_if_idle(&self) {
         if self.shared.in_flight.load(Ordering::Acquire) == 0 {
             self.flush();
+        }
+    }
+
+    /// Holds (`true`) or releases (`false`) the pending batch while JS dispatches the previous
+    /// one: no timer flush meanwhile, so records that arrive during a long dispatch go as one
+    /// batch when it ends instead of queueing one batch per `max_delay`, which Node would then
+    /// run back to back without returning to its event loop. Releasing flushes if JS is idle.
+    /// The holder must release.
+    pub fn hold(&self, on: bool) {
+        self.shared.held.store(on, Ordering::Release);
+        if !on {
+            self.flush_if_idle();
         }
     }
 

@@ -166,11 +166,7 @@ const FANOUT_SLICE: usize = 512;
 /// ([`Conn::fan_out_pass`]), so when broadcasts come faster than a pass takes, the next pass
 /// carries several frames per write: the cost per delivery falls as the load rises. Ends when
 /// the hub is gone.
-async fn fanout_task(
-    hub: Weak<HubCore>,
-    wake: Arc<tokio::sync::Notify>,
-    woken: Arc<AtomicBool>,
-) {
+async fn fanout_task(hub: Weak<HubCore>, wake: Arc<tokio::sync::Notify>, woken: Arc<AtomicBool>) {
     loop {
         wake.notified().await;
         let Some(core) = hub.upgrade() else { return };
@@ -327,12 +323,20 @@ impl NativeWsHub {
         #[napi(ts_arg_type = "(...args: any[]) => void")] callback: Function<BatchArgs, ()>,
         options: Option<BridgeOptions>,
     ) -> Result<Self> {
-        let mut config = options.unwrap_or_default().into_config(Columns {
+        let options = options.unwrap_or_default();
+        let hwm_given = options.high_water_mark.is_some();
+        let mut config = options.into_config(Columns {
             tag: true,
             number: true,
             bytes: true,
         });
         config.overflow = Overflow::Wait;
+        if !hwm_given {
+            // A few batches queued ahead of JS keep it busy; more would only be run back to
+            // back by Node without returning to its event loop (and hold memory): readers
+            // wait instead, which pushes back on the peers through TCP.
+            config.high_water_mark = config.max_batch.saturating_mul(4).max(16 * 1024);
+        }
         let bridge = Bridge::new(&env, callback, config)?;
         bridge.set_keep_alive(&env, false)?;
         Ok(NativeWsHub {
@@ -366,9 +370,7 @@ impl NativeWsHub {
         if !cork {
             self.core.flush_corked();
         }
-        if !on {
-            self.core.bridge.flush_if_idle();
-        }
+        self.core.bridge.hold(on);
     }
 
     /// Whether the hub keeps Node's event loop alive (JS turns it on while connections exist).
