@@ -10,6 +10,7 @@
 
 const hdr = require('hdr-histogram-js');
 const { MetricWindow } = require('..');
+const { machineLine, median, rotated, table } = require('./lib/table');
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 5 : 9;
@@ -62,11 +63,6 @@ const peers = {
   },
 };
 
-function median(xs) {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 function time(fn) {
   const t0 = process.hrtime.bigint();
   const r = fn();
@@ -88,8 +84,7 @@ async function recording() {
   const names = Object.keys(peers);
   const res = Object.fromEntries(names.map((n) => [n, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    const order = names.map((_, i) => names[(i + round) % names.length]);
-    for (const name of order) {
+    for (const name of rotated(names, round)) {
       const [ns] = time(peers[name]);
       res[name].push(ns / N);
       await new Promise((r) => setImmediate(r));
@@ -97,12 +92,11 @@ async function recording() {
   }
   const base = median(res['hdr-histogram-js']);
   console.log(`\nrecord ${N} values + read 4 percentiles, ${ROUNDS} rounds, median`);
-  console.log('| peer | ns/value | values/s | vs hdr-histogram-js |');
-  console.log('| --- | ---: | ---: | ---: |');
-  for (const name of names) {
+  const rows = names.map((name) => {
     const m = median(res[name]);
-    console.log(`| ${name} | ${m.toFixed(2)} | ${(1e3 / m).toFixed(0)} M | ${(base / m).toFixed(1)}x |`);
-  }
+    return [name, m.toFixed(2), `${(1e3 / m).toFixed(0)} M`, `${(base / m).toFixed(1)}x`];
+  });
+  console.log(table(['peer', 'ns/value', 'values/s', 'vs hdr-histogram-js'], rows));
 }
 
 function snapshotOf10M() {
@@ -159,16 +153,12 @@ function memory() {
   if (w.snapshot().count !== total) throw new Error('lost samples');
   w.close();
   console.log('\nmemory as samples grow (one series, RSS and external growth since start)');
-  console.log('| samples | RSS growth | external growth |');
-  console.log('| ---: | ---: | ---: |');
-  for (const [n, rss, ext] of rows) console.log(`| ${n.toLocaleString('en')} | ${rss.toFixed(1)} MiB | ${ext.toFixed(1)} MiB |`);
+  const cells = rows.map(([n, rss, ext]) => [n.toLocaleString('en'), `${rss.toFixed(1)} MiB`, `${ext.toFixed(1)} MiB`]);
+  console.log(table(['samples', 'RSS growth', 'external growth'], cells, 0));
 }
 
 (async () => {
-  const os = require('node:os');
-  console.log(
-    `node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`,
-  );
+  console.log(machineLine());
   await recording();
   snapshotOf10M();
   memory();

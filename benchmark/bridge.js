@@ -12,6 +12,7 @@
 const { spawnSync } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
+const { median, table } = require('./lib/table');
 
 function arg(name, def) {
   const i = process.argv.indexOf(`--${name}`);
@@ -59,13 +60,6 @@ function child({ mode, payload, rate, seconds }) {
   }, 300);
 }
 
-function median(xs) {
-  const s = xs.filter((x) => x !== null).sort((a, b) => a - b);
-  if (s.length === 0) return null;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 function main() {
   const quick = process.argv.includes('--quick');
   const rounds = arg('rounds', quick ? 1 : 5);
@@ -103,15 +97,17 @@ function main() {
       dropped: median(rs.map((x) => x.dropped)),
     });
   }
-  const fmt = (x, d = 0) => (x === null ? 'n/a' : x.toLocaleString('en-US', { maximumFractionDigits: d }));
+  const fmt = (x, d = 0) => (Number.isNaN(x) ? 'n/a' : x.toLocaleString('en-US', { maximumFractionDigits: d }));
   const lines = [];
   lines.push(`Machine: ${os.cpus().length} × ${os.cpus()[0].model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; ${rounds} rounds × ${seconds} s, medians.`);
   lines.push('');
-  lines.push('| payload | load | delivery | events/s to a JS listener | main-thread utilisation | main-thread ns/event |');
-  lines.push('| --- | --- | --- | ---: | ---: | ---: |');
-  for (const r of rows) {
-    lines.push(`| ${r.payload} | ${r.load} | ${r.mode} | ${fmt(r.eventsPerSec)} | ${fmt(r.utilization * 100, 1)}% | ${fmt(r.nsPerEvent, 1)} |`);
-  }
+  lines.push(
+    table(
+      ['payload', 'load', 'delivery', 'events/s to a JS listener', 'main-thread utilisation', 'main-thread ns/event'],
+      rows.map((r) => [r.payload, r.load, r.mode, fmt(r.eventsPerSec), `${fmt(r.utilization * 100, 1)}%`, fmt(r.nsPerEvent, 1)]),
+      3,
+    ),
+  );
   lines.push('');
   for (const payload of ['number', 'bytes']) {
     for (const load of ['1M events/s', 'saturation']) {

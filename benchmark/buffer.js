@@ -11,6 +11,7 @@
 const EventEmitter = require('node:events');
 const { Subject, bufferTime } = require('rxjs');
 const { EventBuffer } = require('..');
+const { machineLine, median, rotated, table } = require('./lib/table');
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 5 : 9;
@@ -92,11 +93,6 @@ const peers = {
   },
 };
 
-function median(xs) {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 function percentile(xs, p) {
   const s = xs.slice().sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
@@ -107,8 +103,7 @@ async function throughput() {
   const results = Object.fromEntries(names.map((n) => [n, []]));
   const events = Array.from({ length: 1024 }, (_, i) => ({ id: i }));
   for (let round = 0; round < ROUNDS + 1; round++) {
-    const order = names.map((_, i) => names[(i + round) % names.length]);
-    for (const name of order) {
+    for (const name of rotated(names, round)) {
       const p = peers[name]();
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < N; i++) p.add(events[i & 1023]);
@@ -121,13 +116,12 @@ async function throughput() {
   }
   const base = median(results.ferrocast);
   console.log(`\nadd() throughput: ${N} adds per round, ${ROUNDS} rounds (+1 warm-up), median`);
-  console.log('| peer | ns/add | adds/s | ferrocast is |');
-  console.log('| --- | ---: | ---: | ---: |');
-  for (const name of names) {
+  const rows = names.map((name) => {
     const m = median(results[name]);
     const ratio = name === 'ferrocast' ? '1x' : `${(m / base).toFixed(1)}x faster`;
-    console.log(`| ${name} | ${m.toFixed(1)} | ${(1e9 / m / 1e6).toFixed(1)} M | ${ratio} |`);
-  }
+    return [name, m.toFixed(1), `${(1e9 / m / 1e6).toFixed(1)} M`, ratio];
+  });
+  console.log(table(['peer', 'ns/add', 'adds/s', 'ferrocast is'], rows));
 }
 
 /** How late after `delay` the flush of a burst fires, measured from the last add. */
@@ -148,24 +142,21 @@ async function lateness(kind) {
 
 async function flushTiming() {
   console.log(`\nflush timing: delay ${DELAY} ms, ${LATENCY_SAMPLES} bursts of 100 adds, ms after delay`);
-  console.log('| peer | p50 | p99 | max |');
-  console.log('| --- | ---: | ---: | ---: |');
   const res = {};
   for (const kind of ['ferrocast', 'seed', 'ferrocast', 'seed']) {
     res[kind] = (res[kind] || []).concat(await lateness(kind));
   }
-  for (const [kind, late] of Object.entries(res)) {
-    console.log(
-      `| ${kind} | ${percentile(late, 50).toFixed(2)} | ${percentile(late, 99).toFixed(2)} | ${Math.max(...late).toFixed(2)} |`,
-    );
-  }
+  const rows = Object.entries(res).map(([kind, late]) => [
+    kind,
+    percentile(late, 50).toFixed(2),
+    percentile(late, 99).toFixed(2),
+    Math.max(...late).toFixed(2),
+  ]);
+  console.log(table(['peer', 'p50', 'p99', 'max'], rows));
 }
 
 (async () => {
-  const os = require('node:os');
-  console.log(
-    `node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`,
-  );
+  console.log(machineLine());
   await throughput();
   await flushTiming();
 })();

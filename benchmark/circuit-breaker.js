@@ -16,6 +16,7 @@
 const EventEmitter = require('node:events');
 const CircuitBreakerOpossum = require('opossum');
 const { CircuitBreaker } = require('../lib/circuit-breaker');
+const { median, rotated, table } = require('./lib/table');
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 3 : 7;
@@ -133,10 +134,6 @@ async function statsCost(make, n, fresh) {
   return (spent * 1e6) / reads; // ns per read
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
 async function main() {
@@ -149,8 +146,7 @@ async function main() {
   const names = Object.keys(peers);
   for (let round = 0; round < ROUNDS; round++) {
     // Rotate the order each round so no peer always runs first.
-    const order = names.map((_, i) => names[(i + round) % names.length]);
-    for (const name of order) {
+    for (const name of rotated(names, round)) {
       add(`fire|no call timeout|${name}`, await throughput(peers[name], false));
       if (name !== 'seed EventCircuitBreaker') {
         add(`fire|10 s call timeout|${name}`, await throughput(peers[name], 10000));
@@ -163,18 +159,15 @@ async function main() {
     process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
   }
 
-  console.log('\n| calls through a CLOSED breaker | peer | calls/s (median) |');
-  console.log('| --- | --- | ---: |');
+  const fires = [];
+  const reads = [];
   for (const [key, xs] of results) {
-    const [kind, variant, name] = key.split('|');
-    if (kind === 'fire') console.log(`| ${variant} | ${name} | ${fmt(median(xs))} |`);
+    const [kind, ...rest] = key.split('|');
+    if (kind === 'fire') fires.push([rest[0], rest[1], fmt(median(xs))]);
+    else reads.push([`${fmt(Number(rest[0]))} calls in the window, ${rest[1]}`, rest[2], fmt(median(xs))]);
   }
-  console.log('\n| reading `stats` | peer | ns per read (median) |');
-  console.log('| --- | --- | ---: |');
-  for (const [key, xs] of results) {
-    const [kind, n, how, name] = key.split('|');
-    if (kind === 'stats') console.log(`| ${fmt(Number(n))} calls in the window, ${how} | ${name} | ${fmt(median(xs))} |`);
-  }
+  console.log(`\n${table(['calls through a CLOSED breaker', 'peer', 'calls/s (median)'], fires, 2)}`);
+  console.log(`\n${table(['reading `stats`', 'peer', 'ns per read (median)'], reads, 2)}`);
   const m = (key) => median(results.get(key));
   console.log('');
   for (const variant of ['no call timeout', '10 s call timeout']) {

@@ -23,125 +23,85 @@ async function burstRun(kind, conns, size, wantCount, wsBudget) {
   // deliveries (K = 100 at N = 10,000 by default) to keep the run in minutes. Its rate is
   // linear in the number of sends, so deliveries/s stays comparable.
   const count = kind === 'ws' ? Math.max(1, Math.min(wantCount, Math.floor(wsBudget / conns))) : wantCount;
-  const server = await h.startServer(kind, 'fanout');
-  let s0;
-  let s1;
-  let c0;
-  let c1;
-  let reply;
-  try {
-    const res = await h.runLoadgen(
-      ['fanout-burst', '--port', server.port, '--conns', conns, '--expect', count, '--idle-ms', 3000, '--timeout', 300],
-      {
-        keepStdin: true,
-        timeoutMs: 400000,
-        onEvent: async (ev, child) => {
-          if (ev.event === 'ready') {
-            await h.waitConnections(server, conns);
-            c0 = h.cpuSnap(server.child.pid, child.pid);
-            s0 = await server.cmd({ cmd: 'stats', reset: true });
-            reply = await server.cmd({ cmd: 'burst', count, size }, 300000);
-          } else if (ev.event === 'measure-end') {
-            c1 = h.cpuSnap(server.child.pid, child.pid);
-            s1 = await server.cmd({ cmd: 'stats' });
-            child.stdin.end();
-          }
-        },
-      },
-    );
-    const cpu = s1.cpu_s - s0.cpu_s;
-    const other = h.otherLoad(c0, c1);
-    return {
-      rate: res.rate,
-      fraction: res.fraction,
-      cpu_per_m: cpu / (res.delivered / 1e6),
-      loop_ms: reply.loop_ms,
-      eld_p99_ms: s1.eld_p99_ms,
-      eld_max_ms: s1.eld_max_ms,
-      rss: s1.rss,
-      max_rss: s1.max_rss,
-      gen_util: res.gen_cpu_util,
-      span_s: res.first_to_last_s,
-      outcome: res.outcome,
-      count,
-      other,
-    };
-  } finally {
-    await server.stop();
-  }
+  const { res, s0, s1, other, started: reply } = await h.measuredRun(
+    kind,
+    'fanout',
+    (port) => ['fanout-burst', '--port', port, '--conns', conns, '--expect', count, '--idle-ms', 3000, '--timeout', 300],
+    {
+      timeoutMs: 400000,
+      startOn: 'ready',
+      beforeStart: (server) => h.waitConnections(server, conns),
+      afterStart: (server) => server.cmd({ cmd: 'burst', count, size }, 300000),
+    },
+  );
+  const cpu = s1.cpu_s - s0.cpu_s;
+  return {
+    rate: res.rate,
+    fraction: res.fraction,
+    cpu_per_m: cpu / (res.delivered / 1e6),
+    loop_ms: reply.loop_ms,
+    eld_p99_ms: s1.eld_p99_ms,
+    eld_max_ms: s1.eld_max_ms,
+    rss: s1.rss,
+    max_rss: s1.max_rss,
+    gen_util: res.gen_cpu_util,
+    span_s: res.first_to_last_s,
+    outcome: res.outcome,
+    count,
+    other,
+  };
 }
 
 async function rateRun(kind, conns, size, rate, duration) {
-  const server = await h.startServer(kind, 'fanout');
-  let s0;
-  let s1;
-  let c0;
-  let c1;
-  let reply;
   const expect = Math.round(rate * duration);
-  try {
-    const res = await h.runLoadgen(
-      ['fanout-rate', '--port', server.port, '--conns', conns, '--expect', expect, '--idle-ms', Number(process.env.FANOUT_IDLE_MS || 2000), '--timeout', duration + 120],
-      {
-        keepStdin: true,
-        timeoutMs: (duration + 200) * 1000,
-        onEvent: async (ev, child) => {
-          if (ev.event === 'ready') {
-            await h.waitConnections(server, conns);
-            c0 = h.cpuSnap(server.child.pid, child.pid);
-            s0 = await server.cmd({ cmd: 'stats', reset: true });
-            reply = await server.cmd({ cmd: 'rate', rate, duration, size }, (duration + 120) * 1000);
-          } else if (ev.event === 'measure-end') {
-            c1 = h.cpuSnap(server.child.pid, child.pid);
-            s1 = await server.cmd({ cmd: 'stats' });
-            child.stdin.end();
-          }
-        },
-      },
-    );
-    const cpu = s1.cpu_s - s0.cpu_s;
-    const other = h.otherLoad(c0, c1);
-    const lat = res.latency || {};
-    return {
-      p50_us: lat.p50,
-      p99_us: lat.p99,
-      p999_us: lat.p999,
-      fraction: res.fraction,
-      sent_fraction: reply.sent / reply.target,
-      cpu_per_m: cpu / (res.delivered / 1e6),
-      server_util: cpu / ((s1.t_ms - s0.t_ms) / 1000),
-      // Over the sending window only: the idle wait for the last deliveries would dilute it.
-      eld_p99_ms: reply.eld_p99_ms,
-      eld_max_ms: reply.eld_max_ms,
-      rss: s1.rss,
-      gen_util: res.gen_cpu_util,
-      other,
-    };
-  } finally {
-    await server.stop();
-  }
+  const { res, s0, s1, other, started: reply } = await h.measuredRun(
+    kind,
+    'fanout',
+    (port) => ['fanout-rate', '--port', port, '--conns', conns, '--expect', expect, '--idle-ms', Number(process.env.FANOUT_IDLE_MS || 2000), '--timeout', duration + 120],
+    {
+      timeoutMs: (duration + 200) * 1000,
+      startOn: 'ready',
+      beforeStart: (server) => h.waitConnections(server, conns),
+      afterStart: (server) => server.cmd({ cmd: 'rate', rate, duration, size }, (duration + 120) * 1000),
+    },
+  );
+  const cpu = s1.cpu_s - s0.cpu_s;
+  const lat = res.latency || {};
+  return {
+    p50_us: lat.p50,
+    p99_us: lat.p99,
+    p999_us: lat.p999,
+    fraction: res.fraction,
+    sent_fraction: reply.sent / reply.target,
+    cpu_per_m: cpu / (res.delivered / 1e6),
+    server_util: cpu / ((s1.t_ms - s0.t_ms) / 1000),
+    // Over the sending window only: the idle wait for the last deliveries would dilute it.
+    eld_p99_ms: reply.eld_p99_ms,
+    eld_max_ms: reply.eld_max_ms,
+    rss: s1.rss,
+    gen_util: res.gen_cpu_util,
+    other,
+  };
 }
 
 const sizeLabel = (s) => (s >= 1024 ? `${s / 1024} KiB` : `${s} B`);
-const num = (d) => (v) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
+const num = h.fixed;
 const mib = (v) => (Number.isFinite(v) ? (v / 2 ** 20).toFixed(0) : 'n/a');
 const us = (v) => (Number.isFinite(v) ? (v >= 10000 ? `${(v / 1000).toFixed(0)} ms` : `${h.fmt(v)} µs`) : 'n/a');
 
 async function main() {
   const args = h.parseArgs();
-  const quick = Boolean(args.quick);
-  const rounds = Number(args.rounds || (quick ? 1 : 2));
+  const { quick, rounds, count, rate, duration } = h.numbers(args, {
+    rounds: [2, 1],
+    count: [1000, 200],
+    rate: [1000, 1000],
+    duration: [10, 3],
+  });
+  const wsBudget = Number(args['ws-max-deliveries'] || 1e6);
   const connsList = h.list(args.conns, quick ? ['1000'] : ['1000', '10000']).map(Number);
   const sizes = h.list(args.sizes, quick ? ['64'] : ['64', '1024']).map(Number);
-  const count = Number(args.count || (quick ? 200 : 1000));
-  const rate = Number(args.rate || 1000);
-  const duration = Number(args.duration || (quick ? 3 : 10));
   const only = args.only;
-  const wsBudget = Number(args['ws-max-deliveries'] || 1e6);
-  h.watchdog(Number(args['max-minutes'] || 40), 'fanout');
-  h.ensureLoadgen();
-  const { kinds, missing } = await h.availableKinds(h.list(args.kinds, h.KINDS));
-  if (kinds.length === 0) throw new Error('no server kind available');
+  const { kinds, missing } = await h.prepare(args, 'fanout', 40);
 
   const burst = [];
   const rated = [];
@@ -156,7 +116,7 @@ async function main() {
             `  ${kind.padEnd(9)} ${h.fmt(r.rate)} deliveries/s (${(r.fraction * 100).toFixed(1)}% of ${h.fmt(conns * r.count)}, ` +
               `${r.span_s.toFixed(2)} s, ${r.outcome})  loop ${r.loop_ms.toFixed(0)} ms  ELD p99 ${r.eld_p99_ms} / max ${r.eld_max_ms} ms  ` +
               `${r.cpu_per_m.toFixed(2)} CPU-s/M  peak RSS ${mib(r.max_rss)} MiB  generator ${r.gen_util.toFixed(2)} CPU  ` +
-              `others on CPU0/1 ${h.pct(r.other.cpu0)}/${h.pct(r.other.cpu1)}`,
+              h.othersLog(r.other),
           );
           return r;
         });
@@ -170,7 +130,7 @@ async function main() {
             `  ${kind.padEnd(9)} p50 ${us(r.p50_us)} p99 ${us(r.p99_us)} p999 ${us(r.p999_us)}  delivered ` +
               `${(r.fraction * 100).toFixed(1)}% (sent ${(r.sent_fraction * 100).toFixed(1)}%)  ELD p99 ${r.eld_p99_ms} / max ` +
               `${r.eld_max_ms} ms  server ${r.server_util.toFixed(2)} CPU  ${r.cpu_per_m.toFixed(2)} CPU-s/M  generator ${r.gen_util.toFixed(2)} CPU  ` +
-              `others on CPU0/1 ${h.pct(r.other.cpu0)}/${h.pct(r.other.cpu1)}`,
+              h.othersLog(r.other),
           );
           return r;
         });
@@ -179,10 +139,9 @@ async function main() {
     }
   }
 
-  const med = (cell, k, f) => h.median(cell.runs[k].map(f));
+  const med = h.cellMedian;
   const parts = [
-    `${h.peersNote(missing, h.commandLine())}Machine: ${h.machine()}. Command: \`${h.commandLine()}\`; ` +
-      `${rounds} round(s), kinds interleaved, medians; a fresh server and fresh connections for every run. ` +
+    `${h.intro(missing)}${rounds} round(s), kinds interleaved, medians; a fresh server and fresh connections for every run. ` +
       'Binary messages; ws broadcasts with `wss.clients.forEach(c => c.send(msg))`, uWS.js with ' +
       '`app.publish` (maxBackpressure raised to 256 MiB so no message is skipped), ferrocast with `wss.broadcast`.',
   ];
@@ -204,18 +163,15 @@ async function main() {
         'until the last delivery, peak server RSS (MiB), load-generator CPU (1.00 = saturated), share of ' +
         'CPU 0 / CPU 1 used by other processes on this shared machine:',
       '',
-      h.table(
-        ['Cell', ...kinds.map((k) => h.LABEL[k])],
-        burst.map((c) => [
-          c.label,
-          ...kinds.map(
-            (k) =>
-              `${(med(c, k, (r) => r.fraction) * 100).toFixed(1)}%, ELD ${num(1)(med(c, k, (r) => r.eld_p99_ms))} / ` +
-              `${num(0)(med(c, k, (r) => r.eld_max_ms))}, ${mib(med(c, k, (r) => r.max_rss))} MiB, gen ${num(2)(med(c, k, (r) => r.gen_util))}, ` +
-              `others ${h.otherCell(c.runs[k])}`,
-          ),
-        ]),
-      ),
+      h.kindTable(burst, kinds, [
+        [
+          (label) => label,
+          (c, k) =>
+            `${(med(c, k, (r) => r.fraction) * 100).toFixed(1)}%, ELD ${num(1)(med(c, k, (r) => r.eld_p99_ms))} / ` +
+            `${num(0)(med(c, k, (r) => r.eld_max_ms))}, ${mib(med(c, k, (r) => r.max_rss))} MiB, gen ${num(2)(med(c, k, (r) => r.gen_util))}, ` +
+            `others ${h.otherCell(c.runs[k])}`,
+        ],
+      ]),
     );
   }
   if (rated.length) {
@@ -233,31 +189,21 @@ async function main() {
       'Rate details per kind — latency p50 / p99 / p999, fraction delivered, event-loop delay p99 / max (ms), ' +
         'server CPU-seconds per million deliveries, load-generator CPU, share of CPU 0 / CPU 1 used by other processes:',
       '',
-      h.table(
-        ['Cell', ...kinds.map((k) => h.LABEL[k])],
-        rated.map((c) => [
-          c.label,
-          ...kinds.map(
-            (k) =>
-              `${us(med(c, k, (r) => r.p50_us))} / ${us(med(c, k, (r) => r.p99_us))} / ${us(med(c, k, (r) => r.p999_us))}, ` +
-              `${(med(c, k, (r) => r.fraction) * 100).toFixed(1)}%, ELD ${num(1)(med(c, k, (r) => r.eld_p99_ms))} / ` +
-              `${num(0)(med(c, k, (r) => r.eld_max_ms))}, ${num(2)(med(c, k, (r) => r.cpu_per_m))} CPU-s/M, gen ${num(2)(med(c, k, (r) => r.gen_util))}, ` +
-              `others ${h.otherCell(c.runs[k])}`,
-          ),
-        ]),
-      ),
+      h.kindTable(rated, kinds, [
+        [
+          (label) => label,
+          (c, k) =>
+            `${us(med(c, k, (r) => r.p50_us))} / ${us(med(c, k, (r) => r.p99_us))} / ${us(med(c, k, (r) => r.p999_us))}, ` +
+            `${(med(c, k, (r) => r.fraction) * 100).toFixed(1)}%, ELD ${num(1)(med(c, k, (r) => r.eld_p99_ms))} / ` +
+            `${num(0)(med(c, k, (r) => r.eld_max_ms))}, ${num(2)(med(c, k, (r) => r.cpu_per_m))} CPU-s/M, gen ${num(2)(med(c, k, (r) => r.gen_util))}, ` +
+            `others ${h.otherCell(c.runs[k])}`,
+        ],
+      ]),
     );
   }
   const body = parts.join('\n');
-  h.saveRaw('fanout', { args, kinds, burst, rated });
-  console.log(body);
-  if (h.shouldWrite(args)) h.writeBenchmarks('Fan-out', quick ? 'Fan-out (quick run)' : 'Broadcast burst and rate', body);
+  const title = quick ? 'Fan-out (quick run)' : 'Broadcast burst and rate';
+  h.publish(args, { name: 'fanout', raw: { args, kinds, burst, rated }, body, section: 'Fan-out', title });
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err.stack || err);
-    process.exit(1);
-  },
-);
+h.runMain(main);

@@ -55,10 +55,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err.stack || err);
-    process.exit(1);
-  },
-);
+h.runMain(main);

@@ -24,6 +24,8 @@ const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { StringDecoder } = require('node:string_decoder');
 const { Transform, Writable } = require('node:stream');
 const { pipeline } = require('node:stream/promises');
+const { parseArgs } = require('./lib/cli');
+const { median, table } = require('./lib/table');
 
 function parseSize(s) {
   const m = /^(\d+(?:\.\d+)?)([kmg]?)i?b?$/i.exec(String(s));
@@ -51,134 +53,100 @@ function jsUppercase() {
   });
 }
 
-/** Split into lines, keep those that match, join them back. */
-function jsGrep() {
-  const re = new RegExp(GREP);
+/**
+ * The JS peers that work on lines: decodes UTF-8 across chunks, splits on '\n' and passes each
+ * chunk's complete lines to `lines(parts)` and, at the end, the unterminated rest to
+ * `rest(tail)`, both called with the stream as `this`; what they return (unless undefined) is
+ * pushed, and what they throw fails the stream.
+ */
+function lineSplitter({ objects, lines, rest }) {
   const decoder = new StringDecoder('utf8');
   let tail = '';
   return new Transform({
+    readableObjectMode: objects,
     transform(chunk, _enc, cb) {
       const parts = (tail + decoder.write(chunk)).split('\n');
       tail = parts.pop();
-      const kept = parts.filter((l) => re.test(l));
-      cb(null, kept.length ? kept.join('\n') + '\n' : undefined);
-    },
-    flush(cb) {
-      tail += decoder.end();
-      cb(null, tail && re.test(tail) ? tail : undefined);
-    },
-  });
-}
-
-/** grep, then toUpperCase on what is kept: the JS version of chain(grep(), uppercase()). */
-function jsGrepUpper() {
-  const re = new RegExp(GREP);
-  const decoder = new StringDecoder('utf8');
-  let tail = '';
-  return new Transform({
-    transform(chunk, _enc, cb) {
-      const parts = (tail + decoder.write(chunk)).split('\n');
-      tail = parts.pop();
-      const kept = parts.filter((l) => re.test(l));
-      cb(null, kept.length ? (kept.join('\n') + '\n').toUpperCase() : undefined);
-    },
-    flush(cb) {
-      tail += decoder.end();
-      cb(null, tail && re.test(tail) ? tail.toUpperCase() : undefined);
-    },
-  });
-}
-
-/** Split into lines, one object per line. */
-function jsLines() {
-  const decoder = new StringDecoder('utf8');
-  let tail = '';
-  return new Transform({
-    readableObjectMode: true,
-    transform(chunk, _enc, cb) {
-      const parts = (tail + decoder.write(chunk)).split('\n');
-      tail = parts.pop();
-      for (const l of parts) this.push(l.endsWith('\r') ? l.slice(0, -1) : l);
-      cb();
-    },
-    flush(cb) {
-      tail += decoder.end();
-      if (tail) this.push(tail);
-      cb();
-    },
-  });
-}
-
-/** Split into lines, one array of lines per chunk. */
-function jsLinesBatch() {
-  const decoder = new StringDecoder('utf8');
-  let tail = '';
-  return new Transform({
-    readableObjectMode: true,
-    transform(chunk, _enc, cb) {
-      const parts = (tail + decoder.write(chunk)).split('\n');
-      tail = parts.pop();
-      cb(null, parts.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)));
-    },
-    flush(cb) {
-      tail += decoder.end();
-      cb(null, tail ? [tail] : undefined);
-    },
-  });
-}
-
-/** JSON.parse per line, one array of records per chunk. */
-function jsNdjsonBatch() {
-  const decoder = new StringDecoder('utf8');
-  let tail = '';
-  return new Transform({
-    readableObjectMode: true,
-    transform(chunk, _enc, cb) {
-      const parts = (tail + decoder.write(chunk)).split('\n');
-      tail = parts.pop();
-      const out = [];
+      let out;
       try {
-        for (const l of parts) if (l.trim()) out.push(JSON.parse(l));
+        out = lines.call(this, parts);
       } catch (e) {
         return cb(e);
       }
       cb(null, out);
     },
     flush(cb) {
-      tail += decoder.end();
+      let out;
       try {
-        cb(null, tail.trim() ? [JSON.parse(tail)] : undefined);
+        out = rest.call(this, tail + decoder.end());
       } catch (e) {
-        cb(e);
+        return cb(e);
       }
+      cb(null, out);
     },
+  });
+}
+
+const withoutCR = (l) => (l.endsWith('\r') ? l.slice(0, -1) : l);
+
+/** Split into lines, keep those that match, join them back (then `map` what is kept). */
+function jsGrep(map = (s) => s) {
+  const re = new RegExp(GREP);
+  return lineSplitter({
+    objects: false,
+    lines(parts) {
+      const kept = parts.filter((l) => re.test(l));
+      return kept.length ? map(kept.join('\n') + '\n') : undefined;
+    },
+    rest: (tail) => (tail && re.test(tail) ? map(tail) : undefined),
+  });
+}
+
+/** grep, then toUpperCase on what is kept: the JS version of chain(grep(), uppercase()). */
+function jsGrepUpper() {
+  return jsGrep((s) => s.toUpperCase());
+}
+
+/** Split into lines, one object per line. */
+function jsLines() {
+  return lineSplitter({
+    objects: true,
+    lines(parts) {
+      for (const l of parts) this.push(withoutCR(l));
+    },
+    rest(tail) {
+      if (tail) this.push(tail);
+    },
+  });
+}
+
+/** Split into lines, one array of lines per chunk. */
+function jsLinesBatch() {
+  return lineSplitter({ objects: true, lines: (parts) => parts.map(withoutCR), rest: (tail) => (tail ? [tail] : undefined) });
+}
+
+/** JSON.parse per line, one array of records per chunk. */
+function jsNdjsonBatch() {
+  return lineSplitter({
+    objects: true,
+    lines(parts) {
+      const out = [];
+      for (const l of parts) if (l.trim()) out.push(JSON.parse(l));
+      return out;
+    },
+    rest: (tail) => (tail.trim() ? [JSON.parse(tail)] : undefined),
   });
 }
 
 /** JSON.parse per line. */
 function jsNdjson() {
-  const decoder = new StringDecoder('utf8');
-  let tail = '';
-  return new Transform({
-    readableObjectMode: true,
-    transform(chunk, _enc, cb) {
-      const parts = (tail + decoder.write(chunk)).split('\n');
-      tail = parts.pop();
-      try {
-        for (const l of parts) if (l.trim()) this.push(JSON.parse(l));
-      } catch (e) {
-        return cb(e);
-      }
-      cb();
+  return lineSplitter({
+    objects: true,
+    lines(parts) {
+      for (const l of parts) if (l.trim()) this.push(JSON.parse(l));
     },
-    flush(cb) {
-      tail += decoder.end();
-      try {
-        if (tail.trim()) this.push(JSON.parse(tail));
-      } catch (e) {
-        return cb(e);
-      }
-      cb();
+    rest(tail) {
+      if (tail.trim()) this.push(JSON.parse(tail));
     },
   });
 }
@@ -312,20 +280,12 @@ function generate(kind, file, size) {
   fs.closeSync(fdr);
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const fmt = (n, d = 0) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 
 function main() {
-  const args = process.argv.slice(2);
-  const opt = (name, dflt) => {
-    const i = args.indexOf(`--${name}`);
-    return i === -1 ? dflt : args[i + 1];
-  };
-  const quick = args.includes('--quick');
+  const args = parseArgs();
+  const opt = (name, dflt) => args[name] ?? dflt;
+  const quick = Boolean(args.quick);
   const size = parseSize(opt('size', quick ? '64m' : '256m'));
   const rounds = Number(opt('rounds', quick ? 2 : 3));
   const chunk = parseSize(opt('chunk', '1m'));
@@ -369,19 +329,24 @@ function main() {
     }
   }
 
-  console.log('\n| transform | peer | JS MB/s | ferrocast MB/s | ratio | loop p99 JS / ferrocast (ms) | peak RSS growth JS / ferrocast (MiB) |');
-  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const name of only) {
+  const med = (xs, k) => median(xs.map((x) => x[k]));
+  const rows = only.map((name) => {
     const { js, ferro } = results[name];
-    const med = (xs, k) => median(xs.map((x) => x[k]));
     const ratio = med(ferro, 'mbps') / med(js, 'mbps');
     let extra = '';
     if (name === 'gzip') extra = ` (sizes: zlib ${fmt(med(js, 'outBytes') / 2 ** 20, 1)} MiB, ferrocast ${fmt(med(ferro, 'outBytes') / 2 ** 20, 1)} MiB)`;
-    console.log(
-      `| ${name} | ${CASES[name].jsName}${extra} | ${fmt(med(js, 'mbps'))} | ${fmt(med(ferro, 'mbps'))} | ${fmt(ratio, 2)}x | ` +
-        `${fmt(med(js, 'loopP99'), 1)} / ${fmt(med(ferro, 'loopP99'), 1)} | ${fmt(med(js, 'rssGrowth') / 2 ** 20, 1)} / ${fmt(med(ferro, 'rssGrowth') / 2 ** 20, 1)} |`,
-    );
-  }
+    return [
+      name,
+      `${CASES[name].jsName}${extra}`,
+      fmt(med(js, 'mbps')),
+      fmt(med(ferro, 'mbps')),
+      `${fmt(ratio, 2)}x`,
+      `${fmt(med(js, 'loopP99'), 1)} / ${fmt(med(ferro, 'loopP99'), 1)}`,
+      `${fmt(med(js, 'rssGrowth') / 2 ** 20, 1)} / ${fmt(med(ferro, 'rssGrowth') / 2 ** 20, 1)}`,
+    ];
+  });
+  const header = ['transform', 'peer', 'JS MB/s', 'ferrocast MB/s', 'ratio', 'loop p99 JS / ferrocast (ms)', 'peak RSS growth JS / ferrocast (MiB)'];
+  console.log(`\n${table(header, rows, 2)}`);
 }
 
 if (process.argv[2] === '--child') {

@@ -11,14 +11,9 @@ const h = require('./lib/harness');
 
 async function main() {
   const args = h.parseArgs();
-  const quick = Boolean(args.quick);
-  const rounds = Number(args.rounds || (quick ? 1 : 3));
+  const { quick, rounds, settle } = h.numbers(args, { rounds: [3, 1], settle: [1, 1] });
   const connsList = h.list(args.conns, quick ? ['1000'] : ['10000']).map(Number);
-  const settle = Number(args.settle || 1);
-  h.watchdog(Number(args['max-minutes'] || 15), 'ws-memory');
-  h.ensureLoadgen();
-  const { kinds, missing } = await h.availableKinds(h.list(args.kinds, h.KINDS));
-  if (kinds.length === 0) throw new Error('no server kind available');
+  const { kinds, missing } = await h.prepare(args, 'ws-memory', 15);
 
   const cells = [];
   for (const conns of connsList) {
@@ -65,8 +60,7 @@ async function main() {
 
   const kib = (v) => (Number.isFinite(v) ? (v / 1024).toFixed(2) : 'n/a');
   const body = [
-    `${h.peersNote(missing, h.commandLine())}Machine: ${h.machine()}. Command: \`${h.commandLine()}\`; ` +
-      `${rounds} round(s), kinds interleaved, medians. Server RSS after a full GC (node --expose-gc), ` +
+    `${h.intro(missing)}${rounds} round(s), kinds interleaved, medians. Server RSS after a full GC (node --expose-gc), ` +
       `before the clients connect and ${settle} s after all are open; no messages are exchanged.`,
     '',
     '**RSS per idle connection, KiB** (lower is better; the target is ferrocast ÷ uWS.js ≤ 1):',
@@ -77,15 +71,8 @@ async function main() {
     '',
     h.compareTable('Cell', cells, kinds, (r) => r.heap_per_conn, kib),
   ].join('\n');
-  h.saveRaw('ws-memory', { args, kinds, cells });
-  console.log(body);
-  if (h.shouldWrite(args)) h.writeBenchmarks('WebSocket', quick ? 'Memory (quick run)' : 'Memory per idle connection', body);
+  const title = quick ? 'Memory (quick run)' : 'Memory per idle connection';
+  h.publish(args, { name: 'ws-memory', raw: { args, kinds, cells }, body, section: 'WebSocket', title });
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err.stack || err);
-    process.exit(1);
-  },
-);
+h.runMain(main);

@@ -3,13 +3,19 @@
 // Shared machinery of the WebSocket benchmarks (ws-echo.js, ws-inbound.js, ws-memory.js,
 // fanout.js): builds the Rust load generator, starts servers of each kind pinned to CPU 0 and the
 // generator pinned to CPU 1, talks to both over JSON lines, bounds everything in time and kills
-// every child on exit, and writes Markdown sections into BENCHMARKS.md.
+// every child on exit, and writes Markdown sections into BENCHMARKS.md. A driver's skeleton:
+// `prepare` (watchdog, generator, kinds), `interleaved` rounds of `measuredRun`, tables
+// (`compareTable`, `kindTable`) and `publish` (raw JSON, stdout, BENCHMARKS.md). Argument parsing
+// (cli.js) and figures / Markdown tables (table.js) live beside it, free of side effects, for the
+// in-process drivers too; they are re-exported here.
 
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
+const { list, numbers, parseArgs, runMain } = require('./cli');
+const { fixed, fmt, median, pct, ratio, rotated, table } = require('./table');
 
 const ROOT = path.join(__dirname, '..', '..');
 const LOADGEN_DIR = path.join(ROOT, 'benchmark', 'loadgen');
@@ -35,28 +41,6 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     killAll();
     process.exit(130);
   });
-}
-
-/** Parses `--flag`, `--key value` and `--key=value` arguments. */
-function parseArgs(argv = process.argv.slice(2)) {
-  const out = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) continue;
-    const eq = a.indexOf('=');
-    if (eq > 0) out[a.slice(2, eq)] = a.slice(eq + 1);
-    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) out[a.slice(2)] = argv[++i];
-    else out[a.slice(2)] = true;
-  }
-  return out;
-}
-
-function list(value, fallback) {
-  if (value === undefined || value === true) return fallback;
-  return String(value)
-    .split(',')
-    .map((v) => v.trim())
-    .filter(Boolean);
 }
 
 /** Kills everything and exits if the whole benchmark runs longer than `minutes`. */
@@ -122,6 +106,30 @@ function withTimeout(promise, ms, what) {
   return Promise.race([promise, timer]).finally(() => clearTimeout(t));
 }
 
+/** Keeps the last 4,000 characters a child writes to stderr; returns a getter of them, trimmed. */
+function stderrTail(child) {
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000);
+  });
+  return () => stderr.trim();
+}
+
+/** Calls `onMessage(msg)` for each line of `input` that parses as JSON (others are skipped); returns the readline interface. */
+function jsonLines(input, onMessage) {
+  const lines = readline.createInterface({ input });
+  lines.on('line', (line) => {
+    let msg;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return;
+    }
+    onMessage(msg);
+  });
+  return lines;
+}
+
 /**
  * Starts `benchmark/servers/<kind>.js <mode>` on CPU 0. Resolves to a handle with `port`,
  * `cmd(obj)` (one JSON command → its JSON reply) and `stop()`, or to null when the kind
@@ -130,27 +138,17 @@ function withTimeout(promise, ms, what) {
 function startServer(kind, mode) {
   const [cmd, args] = pinned(0, process.execPath, ['--expose-gc', path.join(SERVERS, `${kind}.js`), mode]);
   const child = track(spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: ROOT }));
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr = (stderr + d).slice(-4000);
-  });
+  const stderr = stderrTail(child);
   const waiters = [];
   let onListening;
-  const lines = readline.createInterface({ input: child.stdout });
-  lines.on('line', (line) => {
-    let msg;
-    try {
-      msg = JSON.parse(line);
-    } catch {
-      return;
-    }
+  jsonLines(child.stdout, (msg) => {
     if (msg.event) return onListening && onListening(msg);
     const i = waiters.findIndex((w) => w.cmd === msg.reply || msg.reply === 'error');
     if (i >= 0) waiters.splice(i, 1)[0].resolve(msg);
   });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   exited.then(({ code, signal }) => {
-    for (const w of waiters.splice(0)) w.reject(new Error(`${kind} server exited (${code ?? signal}): ${stderr.trim()}`));
+    for (const w of waiters.splice(0)) w.reject(new Error(`${kind} server exited (${code ?? signal}): ${stderr()}`));
   });
   const handle = {
     kind,
@@ -187,7 +185,7 @@ function startServer(kind, mode) {
           resolve(null);
         }
       };
-      exited.then(({ code, signal }) => reject(new Error(`${kind} server exited (${code ?? signal}) before listening: ${stderr.trim()}`)));
+      exited.then(({ code, signal }) => reject(new Error(`${kind} server exited (${code ?? signal}) before listening: ${stderr()}`)));
     }),
     20000,
     `${kind} server start`,
@@ -231,20 +229,10 @@ function runLoadgen(args, { onEvent = async () => {}, timeoutMs = 120000, keepSt
     : pinned(1, LOADGEN, args.map(String));
   const child = track(spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] }));
   if (!keepStdin) child.stdin.end();
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr = (stderr + d).slice(-4000);
-  });
+  const stderr = stderrTail(child);
   let result = null;
   let chain = Promise.resolve();
-  const lines = readline.createInterface({ input: child.stdout });
-  lines.on('line', (line) => {
-    let msg;
-    try {
-      msg = JSON.parse(line);
-    } catch {
-      return;
-    }
+  const lines = jsonLines(child.stdout, (msg) => {
     if (msg.event === 'result') result = msg;
     else chain = chain.then(() => onEvent(msg, child));
   });
@@ -254,7 +242,7 @@ function runLoadgen(args, { onEvent = async () => {}, timeoutMs = 120000, keepSt
       chain.then(
         () => {
           if (code === 0 && result) resolve(result);
-          else reject(new Error(`loadgen ${args[0]} exited (${code ?? signal}): ${stderr.trim()}`));
+          else reject(new Error(`loadgen ${args[0]} exited (${code ?? signal}): ${stderr()}`));
         },
         reject,
       );
@@ -279,13 +267,6 @@ async function waitConnections(server, n, ms = 60000) {
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function median(values) {
-  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
 const QUIET = {
@@ -328,8 +309,7 @@ async function waitQuiet() {
 async function interleaved(kinds, rounds, fn) {
   const out = Object.fromEntries(kinds.map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) {
-    const order = kinds.map((_, i) => kinds[(i + r) % kinds.length]);
-    for (const kind of order) {
+    for (const kind of rotated(kinds, r)) {
       let run;
       for (let attempt = 0; ; attempt++) {
         await waitQuiet();
@@ -343,26 +323,6 @@ async function interleaved(kinds, rounds, fn) {
     }
   }
   return out;
-}
-
-function fmt(n, digits = 3) {
-  if (n === null || n === undefined || Number.isNaN(n)) return 'n/a';
-  const abs = Math.abs(n);
-  if (abs >= 1e6) return `${(n / 1e6).toPrecision(digits)}M`;
-  if (abs >= 1e4) return `${(n / 1e3).toPrecision(digits)}k`;
-  if (abs >= 100) return n.toFixed(0);
-  return n.toPrecision(digits);
-}
-
-function ratio(a, b) {
-  if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return 'n/a';
-  return `${(a / b).toFixed(2)}x`;
-}
-
-function table(header, rows) {
-  const lines = [`| ${header.join(' | ')} |`, `| ${header.map((h, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`];
-  for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
-  return lines.join('\n');
 }
 
 function machine() {
@@ -412,31 +372,6 @@ function trimTail(lines) {
   return out;
 }
 
-module.exports = {
-  KINDS,
-  LABEL,
-  PIN,
-  ROOT,
-  availableKinds,
-  ensureLoadgen,
-  fmt,
-  interleaved,
-  killAll,
-  list,
-  log,
-  machine,
-  median,
-  parseArgs,
-  ratio,
-  runLoadgen,
-  sleep,
-  startServer,
-  table,
-  waitConnections,
-  watchdog,
-  writeBenchmarks,
-};
-
 /**
  * One comparison table: a row per cell, a column per kind (median of `get(run)` over rounds)
  * and the ratios ferrocast ÷ ws, ferrocast ÷ uWS.js and uWS.js ÷ ws (plain quotients of the
@@ -457,8 +392,6 @@ function compareTable(cellLabel, cells, kinds, get, format = fmt) {
   });
   return table(header, rows);
 }
-
-module.exports.compareTable = compareTable;
 
 /** Per-CPU user+nice+system seconds from /proc/stat (empty where there is no /proc). */
 function cpuTimes() {
@@ -510,12 +443,16 @@ function otherLoad(a, b) {
   };
 }
 
-module.exports.cpuSnap = cpuSnap;
-module.exports.cpuTimes = cpuTimes;
-module.exports.otherLoad = otherLoad;
-
-function pct(v) {
-  return Number.isFinite(v) ? `${Math.round(v * 100)}%` : 'n/a';
+/**
+ * A details table: a row per cell and, for each kind, one column per `[title, value]` of
+ * `columns`. `title` is a string or a function of the kind's label; `value(cell, kind)` is the
+ * formatted figure.
+ */
+function kindTable(cells, kinds, columns) {
+  return table(
+    ['Cell', ...kinds.flatMap((k) => columns.map(([title]) => (typeof title === 'function' ? title(LABEL[k]) : title)))],
+    cells.map((c) => [c.label, ...kinds.flatMap((k) => columns.map(([, value]) => value(c, k)))]),
+  );
 }
 
 /** "a% / b%": median share of CPU 0 / CPU 1 used by other processes over a cell's runs. */
@@ -525,9 +462,6 @@ function otherCell(runs) {
   return `${pct(m0)} / ${pct(m1)}`;
 }
 
-module.exports.pct = pct;
-module.exports.otherCell = otherCell;
-
 /** The line that labels a table as peers-only when ferrocast could not be benchmarked. */
 function peersNote(missing, command) {
   if (!missing || !missing.ferrocast) return '';
@@ -536,8 +470,6 @@ function peersNote(missing, command) {
     `failed), so the ferrocast columns are empty; \`${command}\` fills them in once it lands.\n\n`
   );
 }
-
-module.exports.peersNote = peersNote;
 
 /** Writes every run's raw figures to benchmark/results/<name>-<time>.json (git-ignored). */
 function saveRaw(name, data) {
@@ -552,15 +484,11 @@ function saveRaw(name, data) {
   }
 }
 
-module.exports.saveRaw = saveRaw;
-
 /** The command that produced a table, as typed (script path relative to the package root). */
 function commandLine() {
   const script = path.relative(ROOT, process.argv[1]);
   return ['node', script, ...process.argv.slice(2)].join(' ');
 }
-
-module.exports.commandLine = commandLine;
 
 /** A --quick smoke run prints only, unless --write; --no-write always prints only. */
 function shouldWrite(args) {
@@ -568,4 +496,125 @@ function shouldWrite(args) {
   return !args.quick || Boolean(args.write);
 }
 
-module.exports.shouldWrite = shouldWrite;
+/**
+ * What every WebSocket driver does before its first run: arms the watchdog (--max-minutes, else
+ * `maxMinutes`), builds the load generator if needed and finds which of the --kinds load here.
+ * Resolves to `{ kinds, missing }`; throws when none does.
+ */
+async function prepare(args, name, maxMinutes) {
+  watchdog(Number(args['max-minutes'] || maxMinutes), name);
+  ensureLoadgen();
+  const { kinds, missing } = await availableKinds(list(args.kinds, KINDS));
+  if (kinds.length === 0) throw new Error('no server kind available');
+  return { kinds, missing };
+}
+
+/**
+ * One measured run: starts a fresh `kind` server in `mode`, runs the load generator with
+ * `loadgenArgs(port)` and brackets its measured window with CPU snapshots and server stats
+ * (reset at the start). The window starts at the generator's `startOn` event ('measure-start',
+ * or 'ready' for a driver that makes the server send): `beforeStart(server)` is awaited before
+ * the snapshot and `afterStart(server)` after the reset; it ends at 'measure-end', which also
+ * closes the generator's stdin. Resolves to `{ res, s0, s1, other, started }` (`started`: what
+ * `afterStart` resolved to); the server is stopped either way.
+ */
+async function measuredRun(kind, mode, loadgenArgs, { timeoutMs, startOn = 'measure-start', beforeStart, afterStart }) {
+  const server = await startServer(kind, mode);
+  let s0;
+  let s1;
+  let c0;
+  let c1;
+  let started;
+  try {
+    const res = await runLoadgen(loadgenArgs(server.port), {
+      keepStdin: true,
+      timeoutMs,
+      onEvent: async (ev, child) => {
+        if (ev.event === startOn) {
+          if (beforeStart) await beforeStart(server);
+          c0 = cpuSnap(server.child.pid, child.pid);
+          s0 = await server.cmd({ cmd: 'stats', reset: true });
+          if (afterStart) started = await afterStart(server);
+        } else if (ev.event === 'measure-end') {
+          c1 = cpuSnap(server.child.pid, child.pid);
+          s1 = await server.cmd({ cmd: 'stats' });
+          child.stdin.end();
+        }
+      },
+    });
+    return { res, s0, s1, other: otherLoad(c0, c1), started };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** "others on CPU0/1 a%/b%", the end of every per-run log line. */
+function othersLog(other) {
+  return `others on CPU0/1 ${pct(other.cpu0)}/${pct(other.cpu1)}`;
+}
+
+/** The median over a cell's runs of kind `kind` of `get(run)`. */
+function cellMedian(cell, kind, get) {
+  return median(cell.runs[kind].map(get));
+}
+
+/** The opening of every table's description: the peers-only note if any, the machine and the command. */
+function intro(missing) {
+  return `${peersNote(missing, commandLine())}Machine: ${machine()}. Command: \`${commandLine()}\`; `;
+}
+
+/**
+ * The end of every driver: saves the raw figures (`raw`) as benchmark/results/<name>-<time>.json,
+ * prints `body`, and writes it as `### <title>` under `## <section>` of BENCHMARKS.md unless the
+ * run is --quick (without --write) or --no-write.
+ */
+function publish(args, { name, raw, body, section, title }) {
+  saveRaw(name, raw);
+  console.log(body);
+  if (shouldWrite(args)) writeBenchmarks(section, title, body);
+}
+
+module.exports = {
+  KINDS,
+  LABEL,
+  PIN,
+  ROOT,
+  availableKinds,
+  cellMedian,
+  commandLine,
+  compareTable,
+  cpuSnap,
+  cpuTimes,
+  ensureLoadgen,
+  fixed,
+  fmt,
+  interleaved,
+  intro,
+  kindTable,
+  killAll,
+  list,
+  log,
+  machine,
+  measuredRun,
+  median,
+  numbers,
+  otherCell,
+  otherLoad,
+  othersLog,
+  parseArgs,
+  pct,
+  peersNote,
+  prepare,
+  publish,
+  ratio,
+  runLoadgen,
+  runMain,
+  saveRaw,
+  shouldWrite,
+  sleep,
+  startServer,
+  table,
+  waitConnections,
+  watchdog,
+  writeBenchmarks,
+};

@@ -14,6 +14,8 @@
 // Broadcast payloads carry their send time in the first 8 bytes (little-endian ns of
 // process.hrtime, i.e. CLOCK_MONOTONIC, the clock the Rust load generator reads).
 // The server exits when stdin closes, so a dying driver never leaves it behind.
+// Kinds with ws's API (ws.js, ferrocast.js) also share their `connection` listener
+// (`onWsConnection`) and their `start` result (`wsListening`).
 
 const readline = require('node:readline');
 const { createHistogram } = require('node:perf_hooks');
@@ -207,4 +209,34 @@ function serve(kind, start) {
   );
 }
 
-module.exports = { serve };
+/**
+ * The `connection` listener of a server with ws's API (ws and ferrocast/ws): in echo mode each
+ * message is counted and sent back as it came; in the other modes it is counted with its bytes,
+ * unless `listen` is false (the kind counts its messages elsewhere). Errors are ignored.
+ */
+function onWsConnection(mode, counters, listen = true) {
+  return (ws) => {
+    if (mode === 'echo') {
+      ws.on('message', (data, isBinary) => {
+        if ((++counters.received & 4095) === 0) counters.sample();
+        ws.send(data, { binary: isBinary });
+      });
+    } else if (listen) {
+      ws.on('message', (data) => {
+        if ((++counters.received & 4095) === 0) counters.sample();
+        counters.receivedBytes += data.length;
+      });
+    }
+    ws.on('error', () => {});
+  };
+}
+
+/** What `start` resolves to for a server with ws's API: once `wss` listens, its port, client count and `broadcast`. */
+function wsListening(wss, broadcast) {
+  return new Promise((resolve, reject) => {
+    wss.once('error', reject);
+    wss.once('listening', () => resolve({ port: wss.address().port, connections: () => wss.clients.size, broadcast }));
+  });
+}
+
+module.exports = { onWsConnection, serve, wsListening };

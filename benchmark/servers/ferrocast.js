@@ -9,7 +9,7 @@
 // option) instead of one 'message' event per message.
 
 const path = require('node:path');
-const { serve } = require('./common');
+const { onWsConnection, serve, wsListening } = require('./common');
 
 serve('ferrocast', (mode, counters) => {
   const WebSocket = require(process.env.FERROCAST_WS ? path.resolve(process.env.FERROCAST_WS) : '../../ws');
@@ -32,30 +32,6 @@ serve('ferrocast', (mode, counters) => {
       if (before >>> 12 !== counters.received >>> 12) counters.sample();
     });
   }
-  wss.on('connection', (ws) => {
-    if (mode === 'echo') {
-      ws.on('message', (data, isBinary) => {
-        if ((++counters.received & 4095) === 0) counters.sample();
-        ws.send(data, { binary: isBinary });
-      });
-    } else if (!batched) {
-      ws.on('message', (data) => {
-        if ((++counters.received & 4095) === 0) counters.sample();
-        counters.receivedBytes += data.length;
-      });
-    }
-    ws.on('error', () => {});
-  });
-  return new Promise((resolve, reject) => {
-    wss.once('error', reject);
-    wss.once('listening', () =>
-      resolve({
-        port: wss.address().port,
-        connections: () => wss.clients.size,
-        broadcast(data) {
-          wss.broadcast(data);
-        },
-      }),
-    );
-  });
+  wss.on('connection', onWsConnection(mode, counters, !batched));
+  return wsListening(wss, (data) => wss.broadcast(data));
 });
