@@ -30,7 +30,7 @@ async function main() {
         `${conns} conn × ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}` + (inflight > 1 ? ` × ${inflight} in flight` : '');
       h.log(`echo ${label}`);
       const runs = await h.interleaved(kinds, rounds, async (kind) => {
-        const { res, s0, s1, other } = await h.measuredRun(
+        const { res, s1, other, serverCpu, wall } = await h.measuredRun(
           kind,
           'echo',
           (port) => [
@@ -40,8 +40,7 @@ async function main() {
           ],
           { timeoutMs: (duration + warmup + 60) * 1000 },
         );
-        const cpu = s1.cpu_s - s0.cpu_s;
-        const wall = (s1.t_ms - s0.t_ms) / 1000;
+        const cpu = serverCpu;
         const run = {
           rate: res.rate,
           p99_us: res.latency ? res.latency.p99 : NaN,

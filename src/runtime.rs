@@ -32,9 +32,29 @@ fn build() -> Runtime {
     Builder::new_multi_thread()
         .worker_threads(workers)
         .thread_name("ferrocast-rt")
+        .on_thread_start(lower_priority)
         .enable_all()
         .build()
         .expect("ferrocast: cannot start the tokio runtime")
+}
+
+/// How much nicer than the process the runtime's threads run: where they compete with the JS
+/// thread for a core, the event loop comes first, and the runtime takes what it leaves.
+const WORKER_NICENESS: i32 = 5;
+
+/// Lowers the calling worker thread's scheduling priority by [`WORKER_NICENESS`] (Linux sets
+/// niceness per thread). Best effort: a failure leaves the thread as it was.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on the calling thread's own id.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        *libc::__errno_location() = 0;
+        let nice = libc::getpriority(libc::PRIO_PROCESS, tid);
+        if nice != -1 || *libc::__errno_location() == 0 {
+            libc::setpriority(libc::PRIO_PROCESS, tid, (nice + WORKER_NICENESS).min(19));
+        }
+    }
 }
 
 /// The runtime's handle, starting the runtime on first use.

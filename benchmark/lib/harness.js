@@ -515,8 +515,9 @@ async function prepare(args, name, maxMinutes) {
  * (reset at the start). The window starts at the generator's `startOn` event ('measure-start',
  * or 'ready' for a driver that makes the server send): `beforeStart(server)` is awaited before
  * the snapshot and `afterStart(server)` after the reset; it ends at 'measure-end', which also
- * closes the generator's stdin. Resolves to `{ res, s0, s1, other, started }` (`started`: what
- * `afterStart` resolved to); the server is stopped either way.
+ * closes the generator's stdin. Resolves to `{ res, s0, s1, other, started, serverCpu, wall }`
+ * (`started`: what `afterStart` resolved to; `serverCpu`: the server's CPU-seconds over the
+ * window, from /proc; `wall`: the window's seconds); the server is stopped either way.
  */
 async function measuredRun(kind, mode, loadgenArgs, { timeoutMs, startOn = 'measure-start', beforeStart, afterStart }) {
   const server = await startServer(kind, mode);
@@ -542,7 +543,12 @@ async function measuredRun(kind, mode, loadgenArgs, { timeoutMs, startOn = 'meas
         }
       },
     });
-    return { res, s0, s1, other: otherLoad(c0, c1), started };
+    // The server's CPU time from /proc over the generator's window: the snapshots are taken as
+    // the events arrive, while the server's own `stats` replies can come late when its event
+    // loop is busy.
+    const serverCpu = c0 && c1 ? c1.p0 - c0.p0 : NaN;
+    const wall = c0 && c1 ? c1.t - c0.t : NaN;
+    return { res, s0, s1, other: otherLoad(c0, c1), started, serverCpu, wall };
   } finally {
     await server.stop();
   }
