@@ -220,6 +220,13 @@ impl Bridge {
                     _ => return,
                 }
                 wake.notified().await;
+                // A producer that flushes right after pushing (JS idle) leaves nothing to wait
+                // for: no timer then.
+                match weak.upgrade() {
+                    Some(shared) if shared.pending.lock().unwrap().len == 0 => continue,
+                    Some(_) => {}
+                    None => return,
+                }
                 tokio::time::sleep(delay).await;
                 match weak.upgrade() {
                     // While JS is held, whoever releases it flushes (`hold(false)`).
