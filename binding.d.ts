@@ -114,14 +114,31 @@ export declare class NativeMetricWindow {
   close(): void
 }
 
+/**
+ * A call's result, kept in Rust until JS is ready to push it (`take`). With several calls in
+ * flight, results that waited in V8 as strings would survive young-generation collections,
+ * which makes V8 grow its young generation; in Rust they wait in pooled memory.
+ */
+export declare class NativeStepResult {
+  /**
+   * The result as JS values. Only once: then its memory goes back to the pool. Line
+   * boundaries are copied into `ends` when it is long enough (JS reuses one array rather than
+   * leave one per call to the garbage collector); otherwise they come as a new array.
+   */
+  take(ends?: Uint32Array | undefined | null): TransformOutput
+}
+
 /** A transform's native state. Made by `lib/transforms.js`; not part of the public API. */
 export declare class NativeTransform {
   /** Builds the chain. Throws (status `InvalidArg`) when a pattern does not compile. */
   constructor(ops: Array<TransformOp>)
-  /** Runs `chunks` through the chain on a worker thread. */
-  process(chunks: Array<Buffer>): Promise<TransformOutput>
-  /** Flushes every stage (end of input) on a worker thread. */
-  finish(): Promise<TransformOutput>
+  /**
+   * Runs `chunks` through the chain on a worker thread. Calls may overlap; each call's
+   * result is that of its own chunks, processed after those of every earlier call.
+   */
+  process(chunks: Array<Buffer>): Promise<NativeStepResult>
+  /** Flushes every stage (end of input) on a worker thread, after every earlier call's chunks. */
+  finish(): Promise<NativeStepResult>
 }
 
 /** One connection, as its `WebSocket` sees it. */
@@ -333,11 +350,19 @@ export interface TransformOutput {
   data?: Buffer
   /**
    * `data` as strings, in its place: for `ndjson` its groups of records (each a JSON array
-   * text in ASCII; `ends` is then absent), for `lines` as strings pieces of whole lines.
+   * text in ASCII; `ends` is then absent), for `lines` as strings one-byte pieces of the ASCII
+   * lines (whole lines, terminators removed).
    */
   texts?: Array<string>
-  /** `lines`: `[start, end)` pairs of each line within `data`; `ndjson`: each group's end. */
+  /** `lines` as strings: pieces of the other lines, decoded to UTF-16 (whole lines). */
+  wide?: Array<string>
+  /**
+   * `lines`: `[start, end)` pairs of each line, within `data` (Buffers) or (strings) within
+   * the concatenation of `texts`, or of `wide` when the start has bit 31 set; `ndjson`: absent.
+   */
   ends?: Uint32Array
+  /** `lines`: entries in `ends`, or in the array given to `take`, which then holds them. */
+  endsLength?: number
   /** `ndjson`: records in `data`. */
   records: number
   /** `ndjson` with `onError: 'skip'`: bad lines skipped. */

@@ -17,7 +17,7 @@ use napi::{sys, Result, ValueType};
 /// Vectors kept for reuse at most.
 const MAX_KEPT: usize = 32;
 /// Bytes kept for reuse at most: 32 MiB.
-const MAX_KEPT_BYTES: usize = 32 * 1024 * 1024;
+const MAX_KEPT_BYTES: usize = 16 * 1024 * 1024;
 /// Vectors smaller than this are not worth keeping.
 const MIN_KEPT: usize = 64 * 1024;
 
@@ -136,7 +136,7 @@ struct Piece {
 }
 
 /// `bytes` (a pooled buffer) as UTF-16 code units, skipping a first byte if it is not 2-aligned.
-fn as_units(bytes: &mut [u8]) -> &mut [u16] {
+pub fn as_units(bytes: &mut [u8]) -> &mut [u16] {
     // SAFETY: any bit pattern is a valid u16; align_to_mut only hands out aligned elements.
     unsafe { bytes.align_to_mut::<u16>() }.1
 }
@@ -146,8 +146,8 @@ fn units_of(bytes: &[u8]) -> &[u16] {
     unsafe { bytes.align_to::<u16>() }.1
 }
 
-/// Bytes per piece of lines, about: pieces are cut at the first LF after this many (as UTF-16,
-/// at most twice as many bytes: still under 128 KiB).
+/// Bytes per piece of lines, about: pieces are cut at the first line end after this many (well
+/// under V8's large-object size, 128 KiB).
 pub const PIECE_BYTES: usize = 32 * 1024;
 
 impl JsStrings {
@@ -161,39 +161,22 @@ impl JsStrings {
         }
     }
 
-    /// UTF-8 text made of whole lines, cut after the first LF past every [`PIECE_BYTES`], each
-    /// piece decoded here (on the worker thread) as `Buffer#toString()` would: ASCII pieces stay
-    /// one-byte, others become UTF-16 (invalid sequences become U+FFFD). Pieces end after a LF,
-    /// so they decode to exactly the pieces of the whole text's decoding.
-    pub fn utf8_lines(data: Vec<u8>) -> Self {
-        let mut pieces = Vec::new();
-        // At most one unit per byte, plus the one convert_utf8_to_utf16 wants spare, plus a
-        // byte in case the memory is not 2-aligned.
-        let room = 2 * (data.len() + 1) + 1;
-        let mut units = take(room);
-        units.resize(room, 0);
-        let mut used = 0;
+    /// UTF-16 text (native-endian units in `units`, as [`as_units`] sees them; `len` units) in
+    /// pieces ending at `cuts` and at its end.
+    pub fn utf16(units: Vec<u8>, len: usize, cuts: &[u32]) -> Self {
+        let mut pieces = Vec::with_capacity(cuts.len() + 1);
         let mut start = 0;
-        while start < data.len() {
-            let from = (start + PIECE_BYTES).min(data.len());
-            let end = memchr::memchr(b'\n', &data[from..]).map_or(data.len(), |p| from + p + 1);
-            let bytes = &data[start..end];
-            let utf16 = (!bytes.is_ascii()).then(|| {
-                let n = encoding_rs::mem::convert_utf8_to_utf16(
-                    bytes,
-                    &mut as_units(&mut units)[used..],
-                );
-                used += n;
-                (used - n, n)
-            });
-            pieces.push(Piece {
-                end: end as u32,
-                utf16,
-            });
+        for end in cuts.iter().map(|&c| c as usize).chain(std::iter::once(len)) {
+            if end > start {
+                pieces.push(Piece {
+                    end: 0,
+                    utf16: Some((start, end - start)),
+                });
+            }
             start = end;
         }
         JsStrings {
-            data,
+            data: Vec::new(),
             units,
             pieces,
         }
@@ -268,33 +251,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cuts_lines_into_pieces_after_a_lf_and_decodes_like_to_string() {
-        let mut text = Vec::new();
-        for i in 0..20_000 {
-            text.extend_from_slice(format!("{i} café ").as_bytes());
-            text.extend_from_slice(b"\xe2\x82 ");
-            text.extend_from_slice("😀\r\n".as_bytes());
-        }
-        let ascii_tail = b"only ascii\n".repeat(10_000);
-        text.extend_from_slice(&ascii_tail);
-        text.extend_from_slice(b"no newline");
-        let s = JsStrings::utf8_lines(text.clone());
-        let mut start = 0;
-        let mut decoded: Vec<u16> = Vec::new();
-        for p in &s.pieces {
-            let end = p.end as usize;
-            assert!(end == text.len() || text[end - 1] == b'\n');
-            assert!(end - start < PIECE_BYTES + 64);
-            match p.utf16 {
-                Some((at, len)) => decoded.extend_from_slice(&units_of(&s.units)[at..at + len]),
-                None => decoded.extend(text[start..end].iter().map(|&b| b as u16)),
-            }
-            start = end;
-        }
-        assert_eq!(start, text.len());
-        assert!(s.pieces.iter().any(|p| p.utf16.is_none()));
-        let whole: Vec<u16> = String::from_utf8_lossy(&text).encode_utf16().collect();
-        assert_eq!(decoded, whole);
+    fn utf16_pieces_end_at_the_cuts() {
+        let s = JsStrings::utf16(vec![0; 64], 10, &[4, 4, 9]);
+        let got: Vec<_> = s.pieces.iter().map(|p| p.utf16).collect();
+        assert_eq!(got, vec![Some((0, 4)), Some((4, 5)), Some((9, 1))]);
     }
 
     #[test]
