@@ -115,17 +115,24 @@ export declare class NativeMetricWindow {
 }
 
 /**
- * A call's result, kept in Rust until JS is ready to push it (`take`). With several calls in
- * flight, results that waited in V8 as strings would survive young-generation collections,
- * which makes V8 grow its young generation; in Rust they wait in pooled memory.
+ * A call's result, kept in Rust until JS is ready to push it (`take`), and its text until JS
+ * asks for each piece (`text`, `wideText`). With several calls in flight, results that waited in
+ * V8 as strings would survive young-generation collections, which makes V8 grow its young
+ * generation; in Rust they wait in pooled memory.
  */
 export declare class NativeStepResult {
   /**
-   * The result as JS values. Only once: then its memory goes back to the pool. Line
-   * boundaries are copied into `ends` when it is long enough (JS reuses one array rather than
-   * leave one per call to the garbage collector); otherwise they come as a new array.
+   * The result as JS values, its text excepted (see `text`). Only once. Line boundaries are
+   * copied into `ends` when it is long enough (JS reuses one array rather than leave one per
+   * call to the garbage collector); otherwise they come as a new array.
    */
   take(ends?: Uint32Array | undefined | null): TransformOutput
+  /** One-byte piece `i` of the text (an `ndjson` group, or ASCII lines), as a string. */
+  text(i: number): string
+  /** UTF-16 piece `i` of the text (`lines` that are not ASCII), as a string. */
+  wideText(i: number): string
+  /** Gives the text's memory back for reuse (once every piece JS needs has been made). */
+  release(): void
 }
 
 /** A transform's native state. Made by `lib/transforms.js`; not part of the public API. */
@@ -349,16 +356,17 @@ export interface TransformOutput {
   /** Bytes out (see `StepOutput::data`); absent when empty. */
   data?: Buffer
   /**
-   * `data` as strings, in its place: for `ndjson` its groups of records (each a JSON array
-   * text in ASCII; `ends` is then absent), for `lines` as strings one-byte pieces of the ASCII
+   * Pieces of one-byte text, in place of `data` (see `NativeStepResult.text`): for `ndjson`
+   * its groups of records (each a JSON array text in ASCII), for `lines` as strings the ASCII
    * lines (whole lines, terminators removed).
    */
-  texts?: Array<string>
-  /** `lines` as strings: pieces of the other lines, decoded to UTF-16 (whole lines). */
-  wide?: Array<string>
+  pieces?: number
+  /** `lines` as strings: pieces of UTF-16 text (`NativeStepResult.wideText`), the other lines. */
+  widePieces?: number
   /**
    * `lines`: `[start, end)` pairs of each line, within `data` (Buffers) or (strings) within
-   * the concatenation of `texts`, or of `wide` when the start has bit 31 set; `ndjson`: absent.
+   * the concatenation of the one-byte pieces, or of the UTF-16 pieces when the start has
+   * bit 31 set; `ndjson`: absent.
    */
   ends?: Uint32Array
   /** `lines`: entries in `ends`, or in the array given to `take`, which then holds them. */

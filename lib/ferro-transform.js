@@ -24,28 +24,27 @@ const SLICE_MS = 2;
 /** Objects pushed between two looks at the clock. */
 const SLICE_STEP = 256;
 /** Calls to Rust submitted and not yet delivered, at most (see FerroTransform#_release). */
-const IN_FLIGHT = 3;
+const IN_FLIGHT = 2;
 
 /** Bit 31 of a line's start in `ends`: the line is in the UTF-16 pieces (see _deliverLines). */
 const WIDE = 2 ** 31;
 
 /**
- * Cuts lines out of consecutive pieces of text: `(start, end)` counts UTF-16 units over all the
- * pieces, and calls come in increasing order. A piece is let go once passed, so that it can be
- * collected while later lines are still being delivered.
+ * Cuts lines out of consecutive pieces of text, `piece(0)`, `piece(1)`...: `(start, end)` counts
+ * UTF-16 units over all the pieces, and calls come in increasing order. A piece is made when its
+ * first line is due and let go once passed, so that only one lives at a time.
  */
-function slicer(pieces) {
+function slicer(piece) {
   let p = -1;
-  let piece = '';
-  let before = 0; // units in the pieces before `piece`
+  let text = '';
+  let before = 0; // units in the pieces before `text`
   return (start, end) => {
     if (start === end) return '';
-    while (start - before >= piece.length) {
-      before += piece.length;
-      if (p >= 0) pieces[p] = undefined;
-      piece = pieces[++p];
+    while (start - before >= text.length) {
+      before += text.length;
+      text = piece(++p);
     }
-    return piece.slice(start - before, end - before);
+    return text.slice(start - before, end - before);
   };
 }
 
@@ -106,7 +105,7 @@ class FerroTransform extends Transform {
    * at a time, in call order, whichever worker thread runs them.
    */
   _submit(promise, callback, flush) {
-    const job = { callback, flush, released: false, out: null, err: null, settled: false };
+    const job = { callback, flush, released: false, out: null, result: null, err: null, settled: false };
     this._jobs.push(job);
     promise.then(
       (out) => {
@@ -155,12 +154,14 @@ class FerroTransform extends Transform {
     // Rust kept the result until now (see NativeStepResult); line boundaries go into one reused
     // array, or come in a new one that is reused from then on.
     if (job.err === null) {
-      job.out = job.out.take(this._ends);
+      job.result = job.out;
+      job.out = job.result.take(this._ends);
       if (job.out.ends != null) this._ends = job.out.ends;
     }
     if (job.err !== null || job.out.errorCode != null) this._failed = true;
     this._deliver(job, (err) => {
       this._jobs.shift();
+      job.result?.release();
       this._delivering = false;
       if (!job.released) {
         job.released = true;
@@ -183,29 +184,29 @@ class FerroTransform extends Transform {
       if (err == null && out.errorCode != null) err = errorFrom(out);
       done(err ?? null);
     };
-    if (out.data == null && out.texts == null && out.wide == null) finish(null);
+    if (out.data == null && out.pieces == null && out.widePieces == null) finish(null);
     else if (this._sink === 'bytes') {
       this.push(out.data);
       finish(null);
-    } else if (this._sink === 'lines') this._deliverLines(out, finish);
-    else this._deliverRecords(out, finish);
+    } else if (this._sink === 'lines') this._deliverLines(job.result, out, finish);
+    else this._deliverRecords(job.result, out, finish);
   }
 
   // Objects are pushed for at most SLICE_MS at a time, yielding to the event loop in between, so
   // that a big chunk of short lines never holds the main thread for long. Strings come decoded by
   // Rust off the main thread, in pieces of about 32 KiB of whole lines without terminators: the
-  // ASCII lines as one-byte `texts`, the others as UTF-16 `wide`. `ends` holds each line's
-  // [start, end) over all pieces of its kind (bit 31 of the start set for `wide`); a line's string
-  // is a slice of its piece.
-  _deliverLines(out, done) {
+  // ASCII lines as one-byte pieces (`result.text(i)`), the others as UTF-16 (`result.wideText(i)`),
+  // each made when its first line is due. `ends` holds each line's [start, end) over all pieces of
+  // its kind (bit 31 of the start set for UTF-16); a line's string is a slice of its piece.
+  _deliverLines(result, out, done) {
     const { data } = out;
     const ends = this._ends;
     const n = out.endsLength;
     let line;
     if (this._lineBuffers) line = (i) => data.subarray(ends[i], ends[i + 1]);
     else {
-      const narrow = slicer(out.texts);
-      const wide = slicer(out.wide);
+      const narrow = slicer((i) => result.text(i));
+      const wide = slicer((i) => result.wideText(i));
       line = (i) => {
         const start = ends[i];
         return start >= WIDE ? wide(start - WIDE, ends[i + 1]) : narrow(start, ends[i + 1]);
@@ -237,11 +238,11 @@ class FerroTransform extends Transform {
     step();
   }
 
-  // `texts` holds groups of records, each a JSON array text Rust validated: one JSON.parse per
-  // group makes its objects. The texts are ASCII only (Rust escaped the rest), so they are
-  // one-byte strings, which V8 parses fastest.
-  _deliverRecords(out, done) {
-    const { texts } = out;
+  // The one-byte pieces are groups of records, each a JSON array text Rust validated, made into a
+  // string when due (`result.text(i)`): one JSON.parse per group makes its objects. The texts are
+  // ASCII only (Rust escaped the rest), so they are one-byte strings, which V8 parses fastest.
+  _deliverRecords(result, out, done) {
+    const groups = out.pieces ?? 0;
     let group = 0;
     let records = null;
     let k = 0;
@@ -256,12 +257,11 @@ class FerroTransform extends Transform {
             pushed = 0;
           }
           if (records === null) {
-            if (group === texts.length) {
+            if (group === groups) {
               done(null);
               return;
             }
-            records = JSON.parse(texts[group]);
-            texts[group++] = undefined;
+            records = JSON.parse(result.text(group++));
             k = 0;
             if (this._batch) {
               this.push(records);

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::{AsyncTask, Buffer, Uint32Array, Uint32ArraySlice};
-use napi::{Env, Error, Result, Status, Task};
+use napi::{Env, Error, JsString, Result, Status, Task};
 use napi_derive::napi;
 
 pub use case::{Case, CaseMap};
@@ -194,6 +194,9 @@ impl Engine {
     /// Runs `chunks` (in order) through the chain; at `finish`, then flushes every stage.
     pub fn step(&mut self, chunks: &[&[u8]], finish: bool) -> StepOutput {
         let mut out = StepOutput::default();
+        if matches!(self.sink, Sink::Lines(_)) {
+            out.ends = pool::take_ends();
+        }
         if self.failed {
             return out;
         }
@@ -433,16 +436,15 @@ pub struct TransformOutput {
     /// Bytes out (see `StepOutput::data`); absent when empty.
     #[napi(ts_type = "Buffer")]
     pub data: Option<PooledBuffer>,
-    /// `data` as strings, in its place: for `ndjson` its groups of records (each a JSON array
-    /// text in ASCII; `ends` is then absent), for `lines` as strings one-byte pieces of the ASCII
+    /// Pieces of one-byte text, in place of `data` (see `NativeStepResult.text`): for `ndjson`
+    /// its groups of records (each a JSON array text in ASCII), for `lines` as strings the ASCII
     /// lines (whole lines, terminators removed).
-    #[napi(ts_type = "Array<string>")]
-    pub texts: Option<JsStrings>,
-    /// `lines` as strings: pieces of the other lines, decoded to UTF-16 (whole lines).
-    #[napi(ts_type = "Array<string>")]
-    pub wide: Option<JsStrings>,
+    pub pieces: Option<u32>,
+    /// `lines` as strings: pieces of UTF-16 text (`NativeStepResult.wideText`), the other lines.
+    pub wide_pieces: Option<u32>,
     /// `lines`: `[start, end)` pairs of each line, within `data` (Buffers) or (strings) within
-    /// the concatenation of `texts`, or of `wide` when the start has bit 31 set; `ndjson`: absent.
+    /// the concatenation of the one-byte pieces, or of the UTF-16 pieces when the start has
+    /// bit 31 set; `ndjson`: absent.
     pub ends: Option<Uint32Array>,
     /// `lines`: entries in `ends`, or in the array given to `take`, which then holds them.
     pub ends_length: Option<u32>,
@@ -523,23 +525,28 @@ impl Task for Step {
         self.chunks.clear();
         Ok(NativeStepResult {
             out: Mutex::new(Some(out)),
+            texts: Mutex::new((None, None)),
         })
     }
 }
 
-/// A call's result, kept in Rust until JS is ready to push it (`take`). With several calls in
-/// flight, results that waited in V8 as strings would survive young-generation collections,
-/// which makes V8 grow its young generation; in Rust they wait in pooled memory.
+/// A call's result, kept in Rust until JS is ready to push it (`take`), and its text until JS
+/// asks for each piece (`text`, `wideText`). With several calls in flight, results that waited in
+/// V8 as strings would survive young-generation collections, which makes V8 grow its young
+/// generation; in Rust they wait in pooled memory.
 #[napi]
 pub struct NativeStepResult {
     out: Mutex<Option<StepOutput>>,
+    /// After `take`: the one-byte pieces (`ndjson` groups, `lines` ASCII lines) and the UTF-16
+    /// pieces (`lines`).
+    texts: Mutex<(Option<JsStrings>, Option<JsStrings>)>,
 }
 
 #[napi]
 impl NativeStepResult {
-    /// The result as JS values. Only once: then its memory goes back to the pool. Line
-    /// boundaries are copied into `ends` when it is long enough (JS reuses one array rather than
-    /// leave one per call to the garbage collector); otherwise they come as a new array.
+    /// The result as JS values, its text excepted (see `text`). Only once. Line boundaries are
+    /// copied into `ends` when it is long enough (JS reuses one array rather than leave one per
+    /// call to the garbage collector); otherwise they come as a new array.
     #[napi]
     pub fn take(&self, ends: Option<Uint32ArraySlice>) -> Result<TransformOutput> {
         let mut out = lock(&self.out)
@@ -552,15 +559,48 @@ impl NativeStepResult {
             let into = unsafe { into.as_mut() };
             if into.len() >= out.ends.len() {
                 into[..out.ends.len()].copy_from_slice(&out.ends);
-                out.ends = Vec::new();
+                pool::give_ends(std::mem::take(&mut out.ends));
                 copied = true;
             }
         }
+        let texts = (out.strings.take(), out.wide_strings.take());
+        let (pieces, wide_pieces) = (
+            texts.0.as_ref().map(|t| t.len() as u32),
+            texts.1.as_ref().map(|t| t.len() as u32),
+        );
+        *lock(&self.texts) = texts;
         let mut js = to_js(out);
+        js.pieces = pieces;
+        js.wide_pieces = wide_pieces;
         if copied || js.ends.is_some() {
             js.ends_length = Some(ends_length);
         }
         Ok(js)
+    }
+
+    /// One-byte piece `i` of the text (an `ndjson` group, or ASCII lines), as a string.
+    #[napi(ts_return_type = "string")]
+    pub fn text<'env>(&self, env: &'env Env, i: u32) -> Result<JsString<'env>> {
+        match &lock(&self.texts).0 {
+            Some(t) => t.create(env, i as usize),
+            None => Err(Error::new(Status::InvalidArg, "no text")),
+        }
+    }
+
+    /// UTF-16 piece `i` of the text (`lines` that are not ASCII), as a string.
+    #[napi(ts_return_type = "string")]
+    pub fn wide_text<'env>(&self, env: &'env Env, i: u32) -> Result<JsString<'env>> {
+        match &lock(&self.texts).1 {
+            Some(t) => t.create(env, i as usize),
+            None => Err(Error::new(Status::InvalidArg, "no text")),
+        }
+    }
+
+    /// Gives the text's memory back for reuse (once every piece JS needs has been made).
+    #[napi]
+    pub fn release(&self) {
+        *lock(&self.texts) = (None, None);
+        lock(&self.out).take();
     }
 }
 
@@ -574,21 +614,21 @@ fn to_js(out: StepOutput) -> TransformOutput {
         None => (None, None, None),
     };
     pool::give(out.wide);
-    let (data, texts, ends) = if let Some(texts) = out.strings {
-        let ends = (out.text == TextKind::Lines && !out.ends.is_empty())
-            .then(|| Uint32Array::new(out.ends));
-        (None, Some(texts), ends)
-    } else if out.data.is_empty() {
-        pool::give(out.data);
-        (None, None, None)
+    let ends = if out.ends.is_empty() || out.text == TextKind::Ascii {
+        None
     } else {
-        let ends = (!out.ends.is_empty()).then(|| Uint32Array::new(out.ends));
-        (Some(PooledBuffer(out.data)), None, ends)
+        Some(Uint32Array::new(out.ends))
+    };
+    let data = if out.data.is_empty() {
+        pool::give(out.data);
+        None
+    } else {
+        Some(PooledBuffer(out.data))
     };
     TransformOutput {
         data,
-        texts,
-        wide: out.wide_strings,
+        pieces: None,
+        wide_pieces: None,
         ends,
         ends_length: None,
         records: out.records,

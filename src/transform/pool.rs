@@ -12,11 +12,11 @@ use std::ptr;
 use std::sync::Mutex;
 
 use napi::bindgen_prelude::{ToNapiValue, TypeName};
-use napi::{sys, Result, ValueType};
+use napi::{sys, Env, JsString, Result, ValueType};
 
 /// Vectors kept for reuse at most.
 const MAX_KEPT: usize = 32;
-/// Bytes kept for reuse at most: 32 MiB.
+/// Bytes kept for reuse at most: 16 MiB (a few calls in flight, each with its output).
 const MAX_KEPT_BYTES: usize = 16 * 1024 * 1024;
 /// Vectors smaller than this are not worth keeping.
 const MIN_KEPT: usize = 64 * 1024;
@@ -35,7 +35,13 @@ static POOL: Mutex<Kept> = Mutex::new(Kept {
 pub fn take(capacity: usize) -> Vec<u8> {
     if capacity >= MIN_KEPT / 2 {
         let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(i) = pool.vecs.iter().rposition(|v| v.capacity() >= capacity) {
+        // The smallest that fits: a big one taken for a small need would make the next big
+        // need allocate.
+        let fit = (pool.vecs.iter().enumerate())
+            .filter(|(_, v)| v.capacity() >= capacity)
+            .min_by_key(|(_, v)| v.capacity())
+            .map(|(i, _)| i);
+        if let Some(i) = fit {
             let v = pool.vecs.swap_remove(i);
             pool.bytes -= v.capacity();
             return v;
@@ -54,6 +60,29 @@ pub fn give(mut v: Vec<u8>) {
     if pool.vecs.len() < MAX_KEPT && pool.bytes + v.capacity() <= MAX_KEPT_BYTES {
         pool.bytes += v.capacity();
         pool.vecs.push(v);
+    }
+}
+
+/// Line boundaries kept for reuse (at most a few: one per call in flight).
+static ENDS: Mutex<Vec<Vec<u32>>> = Mutex::new(Vec::new());
+
+/// An empty vector for line boundaries, reused when one is kept.
+pub fn take_ends() -> Vec<u32> {
+    ENDS.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .pop()
+        .unwrap_or_default()
+}
+
+/// Keeps `v` for reuse if there is room, else frees it.
+pub fn give_ends(mut v: Vec<u32>) {
+    if v.capacity() == 0 {
+        return;
+    }
+    v.clear();
+    let mut kept = ENDS.lock().unwrap_or_else(|e| e.into_inner());
+    if kept.len() < 8 {
+        kept.push(v);
     }
 }
 
@@ -115,24 +144,27 @@ impl ToNapiValue for PooledBuffer {
     }
 }
 
-/// Text for JS as an array of strings, made on the main thread by a plain copy; the bytes go back
-/// to the pool at once. Unlike an external Buffer, nothing outlives the call outside the V8 heap,
-/// so output memory does not pile up until V8 gets round to collecting Buffers. Pieces are kept
-/// near [`PIECE_BYTES`], under V8's large-object size (128 KiB), so that the strings are
-/// young-generation objects, freed by the next scavenge.
+/// Text for JS in pieces, each made into a string on the main thread by a plain copy when JS asks
+/// for it ([`JsStrings::create`]), so that only the piece being delivered lives in the V8 heap:
+/// pieces waiting there would survive young-generation collections, and V8 grows its young
+/// generation by what survives. Unlike an external Buffer, a string does not hold memory outside
+/// the V8 heap until V8 gets round to collecting it: the text goes back to the pool when the
+/// `JsStrings` is dropped. Pieces are kept near [`PIECE_BYTES`], under V8's large-object size
+/// (128 KiB), so that the strings are young-generation objects, freed by the next scavenge.
 pub struct JsStrings {
     data: Vec<u8>,
-    /// UTF-16 code units of the pieces that are not one-byte text, as native-endian byte pairs
-    /// (so that the memory comes from, and goes back to, the pool).
+    /// UTF-16 code units, as native-endian byte pairs (so that the memory comes from, and goes
+    /// back to, the pool).
     units: Vec<u8>,
+    /// Whether the text is in `units`.
+    wide: bool,
     pieces: Vec<Piece>,
 }
 
-/// The end of a piece in `data`, and where its UTF-16 code units are in `units` (a range of
-/// units) when it is not one-byte text.
+/// A piece: `[start, end)` of `data` (one-byte text), or of the units in `units` (UTF-16).
 struct Piece {
-    end: u32,
-    utf16: Option<(usize, usize)>,
+    start: usize,
+    end: usize,
 }
 
 /// `bytes` (a pooled buffer) as UTF-16 code units, skipping a first byte if it is not 2-aligned.
@@ -150,99 +182,72 @@ fn units_of(bytes: &[u8]) -> &[u16] {
 /// under V8's large-object size, 128 KiB).
 pub const PIECE_BYTES: usize = 32 * 1024;
 
+/// `[start, end)` ranges ending at each of `ends` (and at `len`), empty ones left out.
+fn ranges(ends: &[u32], len: usize) -> Vec<Piece> {
+    let mut pieces = Vec::with_capacity(ends.len() + 1);
+    let mut start = 0;
+    for end in ends.iter().map(|&c| c as usize).chain(std::iter::once(len)) {
+        if end > start {
+            pieces.push(Piece { start, end });
+        }
+        start = start.max(end);
+    }
+    pieces
+}
+
 impl JsStrings {
-    /// ASCII text in pieces ending at `ends` (ndjson's groups).
+    /// One-byte text (ASCII: ndjson's groups and ASCII lines) in pieces ending at `ends` and at
+    /// its end.
     pub fn ascii(data: Vec<u8>, ends: &[u32]) -> Self {
-        let pieces = ends.iter().map(|&end| Piece { end, utf16: None }).collect();
         JsStrings {
+            pieces: ranges(ends, data.len()),
             data,
             units: Vec::new(),
-            pieces,
+            wide: false,
         }
     }
 
     /// UTF-16 text (native-endian units in `units`, as [`as_units`] sees them; `len` units) in
-    /// pieces ending at `cuts` and at its end.
-    pub fn utf16(units: Vec<u8>, len: usize, cuts: &[u32]) -> Self {
-        let mut pieces = Vec::with_capacity(cuts.len() + 1);
-        let mut start = 0;
-        for end in cuts.iter().map(|&c| c as usize).chain(std::iter::once(len)) {
-            if end > start {
-                pieces.push(Piece {
-                    end: 0,
-                    utf16: Some((start, end - start)),
-                });
-            }
-            start = end;
-        }
+    /// pieces ending at `ends` and at its end.
+    pub fn utf16(units: Vec<u8>, len: usize, ends: &[u32]) -> Self {
         JsStrings {
+            pieces: ranges(ends, len),
             data: Vec::new(),
             units,
-            pieces,
+            wide: true,
+        }
+    }
+
+    /// How many pieces there are.
+    pub fn len(&self) -> usize {
+        self.pieces.len()
+    }
+
+    /// Whether there is no text.
+    pub fn is_empty(&self) -> bool {
+        self.pieces.is_empty()
+    }
+
+    /// Piece `i` as a JS string (copied into V8).
+    pub fn create<'env>(&self, env: &'env Env, i: usize) -> Result<JsString<'env>> {
+        let Some(p) = self.pieces.get(i) else {
+            return Err(napi::Error::new(
+                napi::Status::InvalidArg,
+                "no such piece of text",
+            ));
+        };
+        if self.wide {
+            env.create_string_utf16(&units_of(&self.units)[p.start..p.end])
+        } else {
+            env.create_string_latin1(&self.data[p.start..p.end])
         }
     }
 }
 
-impl TypeName for JsStrings {
-    fn type_name() -> &'static str {
-        "Array<string>"
-    }
-
-    fn value_type() -> ValueType {
-        ValueType::Object
-    }
-}
-
-fn check(status: sys::napi_status) -> Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(napi::Error::new(
-            napi::Status::GenericFailure,
-            "cannot create the strings of the transform's output",
-        ))
-    }
-}
-
-impl ToNapiValue for JsStrings {
-    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
-        let mut array = ptr::null_mut();
-        let result = (|| {
-            // SAFETY: plain N-API calls on the JS thread; each string is copied by V8 from
-            // memory owned by `val`, alive for the whole call.
-            unsafe {
-                check(sys::napi_create_array_with_length(
-                    env,
-                    val.pieces.len(),
-                    &mut array,
-                ))?;
-                let mut start = 0usize;
-                for (i, piece) in val.pieces.iter().enumerate() {
-                    let end = piece.end as usize;
-                    let mut s = ptr::null_mut();
-                    check(match piece.utf16 {
-                        Some((at, len)) => sys::napi_create_string_utf16(
-                            env,
-                            units_of(&val.units)[at..].as_ptr(),
-                            len as isize,
-                            &mut s,
-                        ),
-                        None => sys::napi_create_string_latin1(
-                            env,
-                            val.data[start..end].as_ptr().cast(),
-                            (end - start) as isize,
-                            &mut s,
-                        ),
-                    })?;
-                    check(sys::napi_set_element(env, array, i as u32, s))?;
-                    start = end;
-                }
-            }
-            Ok(array)
-        })();
-        give(val.data);
-        give(val.units);
-        result
+impl Drop for JsStrings {
+    fn drop(&mut self) {
+        give(std::mem::take(&mut self.data));
+        give(std::mem::take(&mut self.units));
     }
 }
 
@@ -251,10 +256,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn utf16_pieces_end_at_the_cuts() {
+    fn pieces_end_at_the_cuts_and_at_the_end() {
         let s = JsStrings::utf16(vec![0; 64], 10, &[4, 4, 9]);
-        let got: Vec<_> = s.pieces.iter().map(|p| p.utf16).collect();
-        assert_eq!(got, vec![Some((0, 4)), Some((4, 5)), Some((9, 1))]);
+        let got: Vec<_> = s.pieces.iter().map(|p| (p.start, p.end)).collect();
+        assert_eq!(got, vec![(0, 4), (4, 9), (9, 10)]);
+        let s = JsStrings::ascii(b"abcdef".to_vec(), &[2, 6]);
+        let got: Vec<_> = s.pieces.iter().map(|p| (p.start, p.end)).collect();
+        assert_eq!(got, vec![(0, 2), (2, 6)]);
     }
 
     #[test]
