@@ -14,7 +14,9 @@
 //            --impls js,ferro,base (which to run; default js,ferro, plus base with --base)
 //   ceilings (one implementation, not in the default run): --only passthrough (fs streams with a
 //   PassThrough: what any byte transform can reach here), --only lines-floor (a Transform that
-//   pushes precomputed strings, one per line: what any lines() can reach here)
+//   pushes precomputed strings, one per line: what any lines() can reach here), --only
+//   ndjson-floor (JSON.parse of precomputed groups of records and one push per record: what an
+//   ndjson() that makes objects with JSON.parse on the main thread can reach here)
 //
 // Each measurement runs in a fresh process so that its event-loop delay and peak RSS are its own;
 // peers alternate within each round (interleaved) and figures are medians. The first round checks
@@ -189,14 +191,10 @@ function jsNdjson() {
   });
 }
 
-/** The ceiling of a lines() transform: one push per line of strings made before the run. */
-function jsLinesFloor() {
-  const block = makeBlock('text');
-  const lines = block.toString().split('\n');
-  lines.pop();
+/** Counts the lines of the generated input (makeBlock(kind), repeated) that end below byte `x`. */
+function lineCounter(block) {
   const newlines = [];
   for (let i = block.indexOf(10); i !== -1; i = block.indexOf(10, i + 1)) newlines.push(i);
-  // The input is `block` repeated (generate()): lines ending below byte `x` of the file.
   const linesBelow = (x) => {
     const r = x % block.length;
     let lo = 0;
@@ -206,8 +204,17 @@ function jsLinesFloor() {
       if (newlines[mid] < r) lo = mid + 1;
       else hi = mid;
     }
-    return Math.floor(x / block.length) * lines.length + lo;
+    return Math.floor(x / block.length) * newlines.length + lo;
   };
+  return linesBelow;
+}
+
+/** The ceiling of a lines() transform: one push per line of strings made before the run. */
+function jsLinesFloor() {
+  const block = makeBlock('text');
+  const lines = block.toString().split('\n');
+  lines.pop();
+  const linesBelow = lineCounter(block);
   let pos = 0;
   return new Transform({
     readableObjectMode: true,
@@ -215,6 +222,47 @@ function jsLinesFloor() {
       const end = linesBelow(pos + chunk.length);
       for (let j = linesBelow(pos); j < end; j++) this.push(lines[j % lines.length]);
       pos += chunk.length;
+      cb();
+    },
+  });
+}
+
+/**
+ * The ceiling of an ndjson() transform that makes its objects with JSON.parse on the main thread:
+ * JSON.parse of ~64 KiB groups of records (`[a,b,...]`, made before the run) and one push per
+ * record.
+ */
+function jsNdjsonFloor() {
+  const block = makeBlock('ndjson');
+  const lines = block.toString().split('\n');
+  lines.pop();
+  const groups = [];
+  for (let i = 0; i < lines.length; ) {
+    const group = [];
+    for (let bytes = 0; i < lines.length && bytes < 65536; i++) {
+      group.push(lines[i]);
+      bytes += lines[i].length;
+    }
+    groups.push(`[${group.join(',')}]`);
+  }
+  const linesBelow = lineCounter(block);
+  let pos = 0;
+  let g = 0;
+  let records = [];
+  let k = 0;
+  return new Transform({
+    readableObjectMode: true,
+    transform(chunk, _enc, cb) {
+      let n = linesBelow(pos + chunk.length) - linesBelow(pos);
+      pos += chunk.length;
+      for (; n > 0; n--) {
+        if (k === records.length) {
+          records = JSON.parse(groups[g]);
+          g = (g + 1) % groups.length;
+          k = 0;
+        }
+        this.push(records[k++]);
+      }
       cb();
     },
   });
@@ -256,6 +304,13 @@ const CASES = {
   // Ceilings: one implementation each, run only when named in --only.
   passthrough: { file: 'text', objects: false, js: () => new PassThrough(), ferro: null, jsName: 'PassThrough' },
   'lines-floor': { file: 'text', objects: true, js: jsLinesFloor, ferro: null, jsName: 'Transform pushing precomputed strings' },
+  'ndjson-floor': {
+    file: 'ndjson',
+    objects: true,
+    js: jsNdjsonFloor,
+    ferro: null,
+    jsName: 'JSON.parse of precomputed 64 KiB groups, one push per record',
+  },
 };
 const DEFAULT_CASES = Object.keys(CASES).filter((n) => CASES[n].ferro !== null);
 
