@@ -116,9 +116,9 @@ export declare class NativeMetricWindow {
 
 /**
  * A call's result, kept in Rust until JS is ready to push it (`take`), and its text until JS
- * asks for each piece (`text`, `wideText`). With several calls in flight, results that waited in
- * V8 as strings would survive young-generation collections, which makes V8 grow its young
- * generation; in Rust they wait in pooled memory.
+ * asks for each piece (`text`, `wideText`). A result often arrives while the previous one is
+ * still being pushed: waiting in V8 as strings, it would survive young-generation collections,
+ * which makes V8 grow its young generation; in Rust it waits in pooled memory.
  */
 export declare class NativeStepResult {
   /**

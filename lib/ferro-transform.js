@@ -8,8 +8,8 @@
  * (`_writev`), goes to Rust with one call; the result comes back through a promise and is pushed
  * in call order. Up to IN_FLIGHT calls run ahead of delivery while the readable side has room;
  * beyond that a write callback waits for its result to be pushed, so backpressure and
- * highWaterMark are the stream's own. Input Buffers are read in place on a worker thread, as node:zlib does: do not
- * modify a chunk after writing it.
+ * highWaterMark are the stream's own. Input Buffers are read in place on a worker thread, as
+ * node:zlib does: do not modify a chunk after writing it.
  */
 
 const { Transform } = require('node:stream');
@@ -25,6 +25,14 @@ const SLICE_MS = 2;
 const SLICE_STEP = 256;
 /** Calls to Rust submitted and not yet delivered, at most (see FerroTransform#_release). */
 const IN_FLIGHT = 2;
+/**
+ * Calls running in Rust at once, at most. Rust keeps call order whatever the number, but a
+ * second running call only waits for the first one, holding its input Buffer meanwhile: with 2,
+ * lines() ran 5-15% faster on 2 cores, but input Buffers lived long enough for V8 to promote
+ * them (they are then freed only by a full collection) and peak RSS grew by ~20 MiB at 1 GiB
+ * (ndjson: +25 MiB); uppercase() did not gain (BENCHMARKS.md).
+ */
+const MAX_COMPUTING = 1;
 
 /** Bit 31 of a line's start in `ends`: the line is in the UTF-16 pieces (see _deliverLines). */
 const WIDE = 2 ** 31;
@@ -73,6 +81,8 @@ class FerroTransform extends Transform {
     this._jobs = [];
     this._delivering = false;
     this._failed = false;
+    /** Calls running in Rust (not settled yet). */
+    this._computing = 0;
     /** Line boundaries of the result being delivered (reused from call to call). */
     this._ends = null;
   }
@@ -107,26 +117,32 @@ class FerroTransform extends Transform {
   _submit(promise, callback, flush) {
     const job = { callback, flush, released: false, out: null, result: null, err: null, settled: false };
     this._jobs.push(job);
+    this._computing++;
+    const settle = () => {
+      job.settled = true;
+      this._computing--;
+      this._release();
+      this._pump();
+    };
     promise.then(
       (out) => {
         job.out = out;
-        job.settled = true;
-        this._pump();
+        settle();
       },
       (err) => {
         job.err = err;
-        job.settled = true;
-        this._pump();
+        settle();
       },
     );
   }
 
   /**
-   * Takes the next chunk before this one's result has arrived: the newest call's write callback
-   * runs at once while fewer than IN_FLIGHT calls are undelivered and the readable side has room,
-   * so that Rust works on the next chunk while results cross threads and are pushed (bounded
-   * memory, same order). Otherwise the callback waits for the call's delivery, and the stream's
-   * own backpressure applies.
+   * Takes the next chunk before this one's result has been pushed: the newest call's write
+   * callback runs at once (or when an earlier call settles) while fewer than IN_FLIGHT calls are
+   * undelivered, at most MAX_COMPUTING run in Rust and the readable side has room, so that Rust
+   * works on the next chunk while results cross threads and are pushed (bounded memory, same
+   * order). Otherwise the callback waits for the call's delivery, and the stream's own
+   * backpressure applies.
    */
   _release() {
     const job = this._jobs[this._jobs.length - 1];
@@ -135,6 +151,7 @@ class FerroTransform extends Transform {
       job.released ||
       job.flush ||
       this._jobs.length >= IN_FLIGHT ||
+      this._computing >= MAX_COMPUTING ||
       this._failed ||
       this.destroyed ||
       this.readableLength >= this.readableHighWaterMark
@@ -238,11 +255,15 @@ class FerroTransform extends Transform {
     step();
   }
 
-  // The one-byte pieces are groups of records, each a JSON array text Rust validated, made into a
-  // string when due (`result.text(i)`): one JSON.parse per group makes its objects. The texts are
+  // The one-byte pieces are groups of records, each a JSON array text Rust validated
+  // (`result.text(i)`): one JSON.parse per group makes its objects. The texts are
   // ASCII only (Rust escaped the rest), so they are one-byte strings, which V8 parses fastest.
   _deliverRecords(result, out, done) {
+    // All groups are made into strings at once (unlike lines' pieces): made one by one, fewer
+    // bytes survive young-generation collections, V8 keeps its young generation small and
+    // collects it more often, and input Buffers get promoted and pile up (+25 MiB peak RSS).
     const groups = out.pieces ?? 0;
+    const texts = Array.from({ length: groups }, (_, i) => result.text(i));
     let group = 0;
     let records = null;
     let k = 0;
@@ -261,7 +282,8 @@ class FerroTransform extends Transform {
               done(null);
               return;
             }
-            records = JSON.parse(result.text(group++));
+            records = JSON.parse(texts[group]);
+            texts[group++] = undefined;
             k = 0;
             if (this._batch) {
               this.push(records);

@@ -8,9 +8,9 @@
 //! caller must not mutate a chunk after writing it) and output Vecs become Buffers without a copy,
 //! except text for `lines` (strings) and `ndjson`, which becomes JS strings ([`JsStrings`]).
 //!
-//! The JS wrapper keeps a few calls in flight (it takes the next chunk before the previous result
-//! has arrived, so that the worker is not idle while results cross threads and are pushed); the
-//! engine still processes the inputs one at a time, in call order (see [`Shared`]).
+//! Calls may overlap (the JS wrapper may hand a chunk over before the previous call has
+//! returned); the engine still processes the inputs one at a time, in call order (see
+//! [`Shared`]).
 
 mod case;
 mod gzip;
@@ -345,11 +345,11 @@ struct Input {
     finish: bool,
 }
 
-/// What the calls of one transform share. Several calls may be in flight at once (JS hands the
-/// next chunk over before the previous result has arrived), and libuv may run them on different
-/// worker threads in any order, so a call does not process its own input: it processes the
-/// queued inputs in call order until its own is done, and takes its result. Whichever call gets
-/// the engine first does the work that is due; the others find their results ready.
+/// What the calls of one transform share. Several calls may be in flight at once (JS may hand
+/// the next chunk over before the previous result has arrived), and libuv may run them on
+/// different worker threads in any order, so a call does not process its own input: it processes
+/// the queued inputs in call order until its own is done, and takes its result. Whichever call
+/// gets the engine first does the work that is due; the others find their results ready.
 struct Shared {
     /// Inputs not processed yet, in call order. Locked only to push or pop: the JS thread never
     /// waits for a chunk being processed.
@@ -531,9 +531,9 @@ impl Task for Step {
 }
 
 /// A call's result, kept in Rust until JS is ready to push it (`take`), and its text until JS
-/// asks for each piece (`text`, `wideText`). With several calls in flight, results that waited in
-/// V8 as strings would survive young-generation collections, which makes V8 grow its young
-/// generation; in Rust they wait in pooled memory.
+/// asks for each piece (`text`, `wideText`). A result often arrives while the previous one is
+/// still being pushed: waiting in V8 as strings, it would survive young-generation collections,
+/// which makes V8 grow its young generation; in Rust it waits in pooled memory.
 #[napi]
 pub struct NativeStepResult {
     out: Mutex<Option<StepOutput>>,
