@@ -122,7 +122,9 @@ class FerroTransform extends Transform {
       job.settled = true;
       this._computing--;
       this._release();
-      this._pump();
+      // Deliver after the ticks the write callback queued (drain, the source's next chunk, its
+      // _transform): Rust then works on the next chunk while this thread pushes this result.
+      process.nextTick(() => this._pump());
     };
     promise.then(
       (out) => {
