@@ -127,9 +127,9 @@ export declare class NativeStepResult {
    * call to the garbage collector); otherwise they come as a new array.
    */
   take(ends?: Uint32Array | undefined | null): TransformOutput
-  /** One-byte piece `i` of the text (an `ndjson` group, or ASCII lines), as a string. */
+  /** One-byte piece `i` of the text (an `ndjson` group, or Latin-1 lines), as a string. */
   text(i: number): string
-  /** UTF-16 piece `i` of the text (`lines` that are not ASCII), as a string. */
+  /** UTF-16 piece `i` of the text (the other `lines`), as a string. */
   wideText(i: number): string
   /** Gives the text's memory back for reuse (once every piece JS needs has been made). */
   release(): void
@@ -357,8 +357,8 @@ export interface TransformOutput {
   data?: Buffer
   /**
    * Pieces of one-byte text, in place of `data` (see `NativeStepResult.text`): for `ndjson`
-   * its groups of records (each a JSON array text in ASCII), for `lines` as strings the ASCII
-   * lines (whole lines, terminators removed).
+   * its groups of records (each a JSON array text in ASCII), for `lines` as strings the lines
+   * whose characters are all below U+0100 (whole lines, terminators removed, as Latin-1).
    */
   pieces?: number
   /** `lines` as strings: pieces of UTF-16 text (`NativeStepResult.wideText`), the other lines. */

@@ -125,11 +125,12 @@ describe('transforms', function () {
       assert.deepStrictEqual(asBuffers.map((b) => b.toString()), expected);
     });
 
-    it('keeps ASCII and non-ASCII lines in order across pieces, chunks and calls in flight', async function () {
+    it('keeps ASCII, Latin-1 and other lines in order across pieces and chunks', async function () {
       const lines = [];
       for (let i = 0; i < 40000; i++) {
         if (i % 5000 === 3) lines.push(`${'ascii '.repeat(8000)}${i}`); // one line over a piece
         else if (i % 3 === 0) lines.push(`naïve ${i} 😀`);
+        else if (i % 4 === 1) lines.push(`café ${i} über`); // Latin-1: one-byte strings
         else if (i % 7 === 0) lines.push('');
         else lines.push(`plain line ${i}`);
       }

@@ -214,8 +214,8 @@ class FerroTransform extends Transform {
   // Objects are pushed for at most SLICE_MS at a time, yielding to the event loop in between, so
   // that a big chunk of short lines never holds the main thread for long. Strings come decoded by
   // Rust off the main thread, in pieces of about 32 KiB of whole lines without terminators: the
-  // ASCII lines as one-byte pieces (`result.text(i)`), the others as UTF-16 (`result.wideText(i)`),
-  // each made when its first line is due. `ends` holds each line's [start, end) over all pieces of
+  // lines whose characters are all below U+0100 as one-byte pieces (`result.text(i)`), the others
+  // as UTF-16 (`result.wideText(i)`), each made when its first line is due. `ends` holds each line's [start, end) over all pieces of
   // its kind (bit 31 of the start set for UTF-16); a line's string is a slice of its piece.
   _deliverLines(result, out, done) {
     const { data } = out;

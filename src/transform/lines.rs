@@ -498,22 +498,35 @@ fn index_lines(block: &[u8], out: &mut StepOutput) {
 /// The flag on a line's start in `ends` saying that the line is in the UTF-16 text.
 pub const WIDE: u32 = 1 << 31;
 
-/// Lines for strings: the content (terminators removed) of each ASCII line is appended to
-/// `out.data` (one-byte text), and each other line is decoded here, as `Buffer#toString()`
-/// decodes it (invalid sequences become U+FFFD), into `out.wide` (UTF-16 text). Each line's
+/// Lines for strings: the content (terminators removed) of each line whose characters are all
+/// below U+0100 (ASCII, or Latin-1 such as `café`) is appended to `out.data` as one-byte text
+/// (Latin-1), and each other line is decoded here, as `Buffer#toString()` decodes it (invalid
+/// sequences become U+FFFD), into `out.wide` (UTF-16 text). Each line's
 /// `[start, end)` within its text goes to `out.ends`, its start flagged with [`WIDE`] for the
 /// UTF-16 text. Both texts are cut into pieces of about [`PIECE_BYTES`] bytes (whole lines), so
-/// that each becomes a young-generation string in V8. Only non-ASCII lines pay for decoding and
-/// for two bytes per character, and a line's string is a slice of a one-byte piece when it can be.
+/// that each becomes a young-generation string in V8. Only lines with characters from U+0100 up
+/// pay for two bytes per character (V8 itself makes one-byte strings of Latin-1 text, after a
+/// scan), and a line's string is a slice of a one-byte piece when it can be.
 fn index_text_lines(block: &[u8], out: &mut StepOutput) {
     let mut start = 0;
     while start < block.len() {
         let end = memchr(b'\n', &block[start..]).map_or(block.len(), |p| start + p + 1);
         let body = content(&block[start..end]);
         start = end;
-        if body.is_ascii() {
-            let at = out.data.len();
+        let at = out.data.len();
+        let one_byte = if body.is_ascii() {
             out.data.extend_from_slice(body);
+            true
+        } else if encoding_rs::mem::utf8_latin1_up_to(body) == body.len() {
+            // Valid UTF-8, every character up to U+00FF (`café`): one byte per character.
+            out.data.resize(at + body.len(), 0);
+            let n = encoding_rs::mem::convert_utf8_to_latin1_lossy(body, &mut out.data[at..]);
+            out.data.truncate(at + n);
+            true
+        } else {
+            false
+        };
+        if one_byte {
             out.ends.push(at as u32);
             out.ends.push(out.data.len() as u32);
             let piece = out.cuts.last().map_or(0, |&c| c as usize);
@@ -647,14 +660,14 @@ mod tests {
     fn lines_for_strings_split_into_one_byte_and_utf16_texts() {
         let mut s = LinesSink::new(100, true);
         let mut out = StepOutput::default();
-        s.process("a😀\r\nbc\n\n".as_bytes(), &mut out).unwrap();
+        s.process("a😀\r\nbc\n\nçé\n".as_bytes(), &mut out).unwrap();
         s.process(b"x\xe2\x82y", &mut out).unwrap();
         s.finish(&mut out).unwrap();
-        assert_eq!(out.data, b"bc");
+        assert_eq!(out.data, b"bc\xe7\xe9");
         let wide = &pool::as_units(&mut out.wide)[..out.wide_units];
         let want: Vec<u16> = "a😀x\u{FFFD}y".encode_utf16().collect();
         assert_eq!(wide, &want[..]);
-        assert_eq!(out.ends, vec![WIDE, 3, 0, 2, 2, 2, 3 | WIDE, 6]);
+        assert_eq!(out.ends, vec![WIDE, 3, 0, 2, 2, 2, 2, 4, 3 | WIDE, 6]);
         let mut s = LinesSink::new(100, false);
         let mut out = StepOutput::default();
         s.process("a😀\r\nbé\n".as_bytes(), &mut out).unwrap();
@@ -667,7 +680,7 @@ mod tests {
         let mut out = StepOutput::default();
         let mut text = Vec::new();
         for i in 0..20_000 {
-            text.extend_from_slice(format!("line {i}\ncafé {i}\n").as_bytes());
+            text.extend_from_slice(format!("line {i}\n日本 {i}\n").as_bytes());
         }
         s.process(&text, &mut out).unwrap();
         assert!(out.cuts.len() >= 4 && out.wide_cuts.len() >= 4);

@@ -83,8 +83,8 @@ pub struct StepOutput {
     pub skipped: u32,
     /// The error that stopped the transform; `data` holds what came before it.
     pub error: Option<OpError>,
-    /// `lines` as strings: the UTF-16 text of the lines that are not ASCII (native-endian
-    /// units, see [`pool::as_units`]), `wide_units` of them.
+    /// `lines` as strings: the UTF-16 text of the lines with characters from U+0100 up
+    /// (native-endian units, see [`pool::as_units`]), `wide_units` of them.
     pub wide: Vec<u8>,
     /// `lines` as strings: units used in `wide`.
     pub wide_units: usize,
@@ -110,8 +110,8 @@ pub enum TextKind {
     Bytes,
     /// `ndjson`: ASCII JSON array texts ending at `ends`, as one-byte strings.
     Ascii,
-    /// `lines` as strings: one-byte text in `data` and UTF-16 text in `wide`, each as strings
-    /// of about 32 KiB (whole lines).
+    /// `lines` as strings: one-byte (Latin-1) text in `data` and UTF-16 text in `wide`, each as
+    /// strings of about 32 KiB (whole lines).
     Lines,
 }
 
@@ -437,8 +437,8 @@ pub struct TransformOutput {
     #[napi(ts_type = "Buffer")]
     pub data: Option<PooledBuffer>,
     /// Pieces of one-byte text, in place of `data` (see `NativeStepResult.text`): for `ndjson`
-    /// its groups of records (each a JSON array text in ASCII), for `lines` as strings the ASCII
-    /// lines (whole lines, terminators removed).
+    /// its groups of records (each a JSON array text in ASCII), for `lines` as strings the lines
+    /// whose characters are all below U+0100 (whole lines, terminators removed, as Latin-1).
     pub pieces: Option<u32>,
     /// `lines` as strings: pieces of UTF-16 text (`NativeStepResult.wideText`), the other lines.
     pub wide_pieces: Option<u32>,
@@ -578,7 +578,7 @@ impl NativeStepResult {
         Ok(js)
     }
 
-    /// One-byte piece `i` of the text (an `ndjson` group, or ASCII lines), as a string.
+    /// One-byte piece `i` of the text (an `ndjson` group, or Latin-1 lines), as a string.
     #[napi(ts_return_type = "string")]
     pub fn text<'env>(&self, env: &'env Env, i: u32) -> Result<JsString<'env>> {
         match &lock(&self.texts).0 {
@@ -587,7 +587,7 @@ impl NativeStepResult {
         }
     }
 
-    /// UTF-16 piece `i` of the text (`lines` that are not ASCII), as a string.
+    /// UTF-16 piece `i` of the text (the other `lines`), as a string.
     #[napi(ts_return_type = "string")]
     pub fn wide_text<'env>(&self, env: &'env Env, i: u32) -> Result<JsString<'env>> {
         match &lock(&self.texts).1 {
