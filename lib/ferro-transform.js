@@ -26,11 +26,11 @@ const SLICE_STEP = 256;
 /** Calls to Rust submitted and not yet delivered, at most (see FerroTransform#_release). */
 const IN_FLIGHT = 2;
 /**
- * Calls running in Rust at once, at most. Rust keeps call order whatever the number, but a
- * second running call only waits for the first one, holding its input Buffer meanwhile: with 2,
- * lines() ran 5-15% faster on 2 cores, but input Buffers lived long enough for V8 to promote
- * them (they are then freed only by a full collection) and peak RSS grew by ~20 MiB at 1 GiB
- * (ndjson: +25 MiB); uppercase() did not gain (BENCHMARKS.md).
+ * Calls running in Rust at once, at most. Rust keeps call order whatever the number, but the
+ * engine runs one input at a time, so a second call only waits for the first. Measured on
+ * 2 cores (BENCHMARKS.md): with 2, uppercase() did not gain and lines() ran slower (530 vs
+ * 670 MB/s at 1 GiB) with a higher peak RSS. Rust still overlaps with this thread: the next chunk
+ * is handed over before a result is pushed (see `settle` in _submit).
  */
 const MAX_COMPUTING = 1;
 
