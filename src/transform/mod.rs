@@ -4,9 +4,10 @@
 //! replacement, gzip) ending in a sink that shapes the result for JS: raw bytes, line boundaries,
 //! or a JSON array text of ndjson records. JS hands it one chunk, or every chunk the writable side
 //! has buffered, with one call; the work runs on a libuv worker thread ([`AsyncTask`]) and the
-//! result comes back through a promise. Input Buffers are read in place (like `node:zlib`, the
-//! caller must not mutate a chunk after writing it) and output Vecs become Buffers without a copy,
-//! except text for `lines` (strings) and `ndjson`, which becomes JS strings ([`JsStrings`]).
+//! result comes back through a promise ([`NativeStepResult`]). Byte transforms read input Buffers
+//! in place (like `node:zlib`, the caller must not mutate a chunk after writing it; `lines` and
+//! `ndjson` copy them, see [`NativeTransform::process`]) and output Vecs become Buffers without a
+//! copy, except text for `lines` (strings) and `ndjson`, which becomes JS strings ([`JsStrings`]).
 //!
 //! Calls may overlap (the JS wrapper may hand a chunk over before the previous call has
 //! returned); the engine still processes the inputs one at a time, in call order (see
