@@ -263,7 +263,8 @@ class FerroTransform extends Transform {
   _deliverRecords(result, out, done) {
     // All groups are made into strings at once (unlike lines' pieces): made one by one, fewer
     // bytes survive young-generation collections, V8 keeps its young generation small and
-    // collects it more often, and input Buffers get promoted and pile up (+25 MiB peak RSS).
+    // collects it more often, and input Buffers get promoted and pile up (peak RSS growth 73-89
+    // instead of 47-49 MiB, BENCHMARKS.md).
     const groups = out.pieces ?? 0;
     const texts = Array.from({ length: groups }, (_, i) => result.text(i));
     let group = 0;
