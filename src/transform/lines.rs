@@ -495,6 +495,47 @@ fn index_lines(block: &[u8], out: &mut StepOutput) {
     out.data.extend_from_slice(block);
 }
 
+/// How many bytes `b` starts with that are ASCII (eight at a time).
+#[inline]
+fn ascii_len(b: &[u8]) -> usize {
+    let mut i = 0;
+    while let Some(word) = b.get(i..i + 8) {
+        let w = u64::from_ne_bytes(word.try_into().expect("eight bytes"));
+        if w & 0x8080_8080_8080_8080 != 0 {
+            break;
+        }
+        i += 8;
+    }
+    while i < b.len() && b[i] < 0x80 {
+        i += 1;
+    }
+    i
+}
+
+/// Appends `body` as Latin-1 (one byte per character) if it is valid UTF-8 with every character
+/// below U+0100 (ASCII, `café`) and returns true; otherwise appends nothing and returns false.
+/// One pass: ASCII runs are found and copied whole, two-byte sequences folded in between.
+fn push_latin1(body: &[u8], out: &mut Vec<u8>) -> bool {
+    let start = out.len();
+    let mut i = 0;
+    loop {
+        let run = ascii_len(&body[i..]);
+        out.extend_from_slice(&body[i..i + run]);
+        i += run;
+        match body[i..] {
+            [] => return true,
+            [b0 @ (0xC2 | 0xC3), b1, ..] if b1 & 0xC0 == 0x80 => {
+                out.push((b0 & 0x1F) << 6 | (b1 & 0x3F));
+                i += 2;
+            }
+            _ => {
+                out.truncate(start);
+                return false;
+            }
+        }
+    }
+}
+
 /// The flag on a line's start in `ends` saying that the line is in the UTF-16 text.
 pub const WIDE: u32 = 1 << 31;
 
@@ -514,19 +555,7 @@ fn index_text_lines(block: &[u8], out: &mut StepOutput) {
         let body = content(&block[start..end]);
         start = end;
         let at = out.data.len();
-        let one_byte = if body.is_ascii() {
-            out.data.extend_from_slice(body);
-            true
-        } else if encoding_rs::mem::utf8_latin1_up_to(body) == body.len() {
-            // Valid UTF-8, every character up to U+00FF (`café`): one byte per character.
-            out.data.resize(at + body.len(), 0);
-            let n = encoding_rs::mem::convert_utf8_to_latin1_lossy(body, &mut out.data[at..]);
-            out.data.truncate(at + n);
-            true
-        } else {
-            false
-        };
-        if one_byte {
+        if push_latin1(body, &mut out.data) {
             out.ends.push(at as u32);
             out.ends.push(out.data.len() as u32);
             let piece = out.cuts.last().map_or(0, |&c| c as usize);
@@ -672,6 +701,39 @@ mod tests {
         let mut out = StepOutput::default();
         s.process("a😀\r\nbé\n".as_bytes(), &mut out).unwrap();
         assert_eq!(out.ends, vec![0, 5, 7, 10]);
+    }
+
+    #[test]
+    fn latin1_lines_fold_two_byte_sequences_and_refuse_the_rest() {
+        let cases: [&[u8]; 9] = [
+            b"",
+            b"plain ascii",
+            "café über naïve ÿ".as_bytes(),
+            "é".as_bytes(),
+            "Ā (U+0100)".as_bytes(),
+            "emoji 😀".as_bytes(),
+            b"cut \xc3",
+            b"bad \xc3\x28 continuation",
+            b"overlong \xc0\x80",
+        ];
+        for body in cases {
+            let mut out = b"x".to_vec();
+            let ok = push_latin1(body, &mut out);
+            let want = std::str::from_utf8(body)
+                .ok()
+                .filter(|t| t.chars().all(|c| (c as u32) < 0x100));
+            match want {
+                Some(t) => {
+                    assert!(ok, "{body:?}");
+                    let latin1: Vec<u8> = t.chars().map(|c| c as u8).collect();
+                    assert_eq!(&out[1..], &latin1[..]);
+                }
+                None => {
+                    assert!(!ok, "{body:?}");
+                    assert_eq!(out, b"x");
+                }
+            }
+        }
     }
 
     #[test]
