@@ -4,10 +4,10 @@
 //! replacement, gzip) ending in a sink that shapes the result for JS: raw bytes, line boundaries,
 //! or a JSON array text of ndjson records. JS hands it one chunk, or every chunk the writable side
 //! has buffered, with one call; the work runs on a libuv worker thread ([`AsyncTask`]) and the
-//! result comes back through a promise ([`NativeStepResult`]). Byte transforms read input Buffers
-//! in place (like `node:zlib`, the caller must not mutate a chunk after writing it; `lines` and
-//! `ndjson` copy them, see [`NativeTransform::process`]) and output Vecs become Buffers without a
-//! copy, except text for `lines` (strings) and `ndjson`, which becomes JS strings ([`JsStrings`]).
+//! result comes back through a promise ([`NativeStepResult`]). Input Buffers are read in place
+//! (like `node:zlib`, the caller must not mutate a chunk after writing it; `lines` copies them,
+//! see [`NativeTransform::process`]) and output Vecs become Buffers without a copy, except text
+//! for `lines` (strings) and `ndjson`, which becomes JS strings ([`JsStrings`]).
 //!
 //! Calls may overlap (the JS wrapper may hand a chunk over before the previous call has
 //! returned); the engine still processes the inputs one at a time, in call order (see
@@ -375,7 +375,7 @@ pub struct NativeTransform {
     shared: Arc<Shared>,
     /// Calls made so far (the sequence number of the next call). Only the JS thread calls.
     calls: AtomicU64,
-    /// Whether input chunks are copied rather than read in place (object sinks).
+    /// Whether input chunks are copied rather than read in place (`lines`).
     copy: bool,
 }
 
@@ -385,7 +385,7 @@ impl NativeTransform {
     #[napi(constructor)]
     pub fn new(ops: Vec<TransformOp>) -> Result<Self> {
         let engine = build(ops).map_err(|m| Error::new(Status::InvalidArg, m))?;
-        let copy = !matches!(engine.sink, Sink::Bytes);
+        let copy = matches!(engine.sink, Sink::Lines(_));
         Ok(NativeTransform {
             copy,
             shared: Arc::new(Shared {
@@ -403,11 +403,13 @@ impl NativeTransform {
     /// Runs `chunks` through the chain on a worker thread. Calls may overlap; each call's
     /// result is that of its own chunks, processed after those of every earlier call.
     ///
-    /// `lines` and `ndjson` copy the chunks here (into reused memory) so that JS lets them go at
-    /// once. Their main thread makes many objects, so young-generation collections come often,
-    /// and a Buffer held until the call returns then outlives two of them: V8 promotes it and
-    /// frees it only in a full collection, and dead input piles up meanwhile (peak RSS growth for
-    /// `lines` at 1 GiB: 55-75 MiB, 31-36 with the copy). Byte transforms read the chunks in place.
+    /// `lines` copies the chunks here (into reused memory) so that JS lets them go at once. Its
+    /// main thread makes many small strings, so young-generation collections come often, and a
+    /// Buffer held until the call returns then outlives two of them: V8 promotes it and frees it
+    /// only in a full collection, and dead input piles up meanwhile (peak RSS growth at 1 GiB:
+    /// 55-75 MiB, 31-36 with the copy). Other transforms read the chunks in place: for byte
+    /// transforms the copy cost 8% of uppercase and their RSS was fine; `ndjson`'s main thread is
+    /// its bottleneck and its RSS stays under 52 MiB without the copy.
     #[napi(ts_return_type = "Promise<NativeStepResult>")]
     pub fn process(&self, chunks: Vec<Buffer>) -> AsyncTask<Step> {
         if !self.copy {
