@@ -527,8 +527,8 @@ impl Task for Step {
             self.chunks = chunks;
             out
         };
-        // Strings are decoded here, off the main thread and outside the lock (calls in flight
-        // decode theirs in parallel); resolve only copies them into V8.
+        // Text is cut into pieces here, off the main thread and outside the lock; the main thread
+        // only copies each piece into V8 when it delivers it (NativeStepResult).
         match out.text {
             TextKind::Bytes => {}
             TextKind::Ascii if out.data.is_empty() => {}
