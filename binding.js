@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.NativeBenchSource = nativeBinding.NativeBenchSource
 module.exports.NativeEventBuffer = nativeBinding.NativeEventBuffer
 module.exports.NativeMetricWindow = nativeBinding.NativeMetricWindow
+module.exports.NativeStepResult = nativeBinding.NativeStepResult
 module.exports.NativeTransform = nativeBinding.NativeTransform
 module.exports.NativeWsConnection = nativeBinding.NativeWsConnection
 module.exports.NativeWsHub = nativeBinding.NativeWsHub

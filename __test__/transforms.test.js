@@ -125,6 +125,24 @@ describe('transforms', function () {
       assert.deepStrictEqual(asBuffers.map((b) => b.toString()), expected);
     });
 
+    it('keeps ASCII, Latin-1 and other lines in order across pieces and chunks', async function () {
+      const lines = [];
+      for (let i = 0; i < 40000; i++) {
+        if (i % 5000 === 3) lines.push(`${'ascii '.repeat(8000)}${i}`); // one line over a piece
+        else if (i % 3 === 0) lines.push(`naïve ${i} 😀`);
+        else if (i % 4 === 1) lines.push(`café ${i} über`); // Latin-1: one-byte strings
+        else if (i % 7 === 0) lines.push('');
+        else lines.push(`plain line ${i}`);
+      }
+      const buf = Buffer.from(`${lines.join('\r\n')}\n`);
+      for (const size of [7001, 1 << 20]) {
+        const cut = Array.from({ length: Math.ceil(buf.length / size) }, (_, i) => buf.subarray(i * size, (i + 1) * size));
+        assert.deepStrictEqual(await collect(transforms.lines(), cut), lines);
+        const batches = await collect(transforms.lines({ batch: true }), cut);
+        assert.deepStrictEqual(batches.flat(), lines);
+      }
+    });
+
     it('fails with ERR_LINE_TOO_LONG and the line number', async function () {
       await assert.rejects(collect(transforms.lines({ maxLineLength: 4 }), ['abcd\r\nok\nabc', 'de\n']), {
         code: 'ERR_LINE_TOO_LONG',

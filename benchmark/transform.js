@@ -8,7 +8,15 @@
 //   node benchmark/transform.js --quick      # 64 MiB, 2 rounds
 //   options: --rounds N, --chunk 1m (read chunk size), --only uppercase,grep,...,
 //            --dir DIR (where files go: default /dev/shm when it exists, else os.tmpdir(); on a
-//            disk, writeback throttling of the output files caps both peers at the disk's speed)
+//            disk, writeback throttling of the output files caps both peers at the disk's speed),
+//            --base DIR (also run the transforms of another ferrocast checkout, built, as
+//            "before", interleaved with this one: a before/after table),
+//            --impls js,ferro,base (which to run; default js,ferro, plus base with --base)
+//   ceilings (one implementation, not in the default run): --only passthrough (fs streams with a
+//   PassThrough: what any byte transform can reach here), --only lines-floor (a Transform that
+//   pushes precomputed strings, one per line: what any lines() can reach here), --only
+//   ndjson-floor (JSON.parse of precomputed groups of records and one push per record: what an
+//   ndjson() that makes objects with JSON.parse on the main thread can reach here)
 //
 // Each measurement runs in a fresh process so that its event-loop delay and peak RSS are its own;
 // peers alternate within each round (interleaved) and figures are medians. The first round checks
@@ -22,7 +30,7 @@ const path = require('node:path');
 const zlib = require('node:zlib');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { StringDecoder } = require('node:string_decoder');
-const { Transform, Writable } = require('node:stream');
+const { PassThrough, Transform, Writable } = require('node:stream');
 const { pipeline } = require('node:stream/promises');
 const { parseArgs } = require('./lib/cli');
 const { median, table } = require('./lib/table');
@@ -151,6 +159,83 @@ function jsNdjson() {
   });
 }
 
+/** Counts the lines of the generated input (makeBlock(kind), repeated) that end below byte `x`. */
+function lineCounter(block) {
+  const newlines = [];
+  for (let i = block.indexOf(10); i !== -1; i = block.indexOf(10, i + 1)) newlines.push(i);
+  const linesBelow = (x) => {
+    const r = x % block.length;
+    let lo = 0;
+    let hi = newlines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (newlines[mid] < r) lo = mid + 1;
+      else hi = mid;
+    }
+    return Math.floor(x / block.length) * newlines.length + lo;
+  };
+  return linesBelow;
+}
+
+/** The ceiling of a lines() transform: one push per line of strings made before the run. */
+function jsLinesFloor() {
+  const block = makeBlock('text');
+  const lines = block.toString().split('\n');
+  lines.pop();
+  const linesBelow = lineCounter(block);
+  let pos = 0;
+  return new Transform({
+    readableObjectMode: true,
+    transform(chunk, _enc, cb) {
+      const end = linesBelow(pos + chunk.length);
+      for (let j = linesBelow(pos); j < end; j++) this.push(lines[j % lines.length]);
+      pos += chunk.length;
+      cb();
+    },
+  });
+}
+
+/**
+ * The ceiling of an ndjson() transform that makes its objects with JSON.parse on the main thread:
+ * JSON.parse of ~64 KiB groups of records (`[a,b,...]`, made before the run) and one push per
+ * record.
+ */
+function jsNdjsonFloor() {
+  const block = makeBlock('ndjson');
+  const lines = block.toString().split('\n');
+  lines.pop();
+  const groups = [];
+  for (let i = 0; i < lines.length; ) {
+    const group = [];
+    for (let bytes = 0; i < lines.length && bytes < 65536; i++) {
+      group.push(lines[i]);
+      bytes += lines[i].length;
+    }
+    groups.push(`[${group.join(',')}]`);
+  }
+  const linesBelow = lineCounter(block);
+  let pos = 0;
+  let g = 0;
+  let records = [];
+  let k = 0;
+  return new Transform({
+    readableObjectMode: true,
+    transform(chunk, _enc, cb) {
+      let n = linesBelow(pos + chunk.length) - linesBelow(pos);
+      pos += chunk.length;
+      for (; n > 0; n--) {
+        if (k === records.length) {
+          records = JSON.parse(groups[g]);
+          g = (g + 1) % groups.length;
+          k = 0;
+        }
+        this.push(records[k++]);
+      }
+      cb();
+    },
+  });
+}
+
 const CASES = {
   uppercase: { file: 'text', objects: false, js: jsUppercase, ferro: (t) => t.uppercase(), jsName: "seed's toUpperCase Transform" },
   grep: { file: 'text', objects: false, js: jsGrep, ferro: (t) => t.grep(GREP), jsName: 'split + RegExp filter' },
@@ -184,15 +269,28 @@ const CASES = {
     ferro: (t) => t.gzip({ level: 6 }),
     jsName: 'zlib.createGzip level 6',
   },
+  // Ceilings: one implementation each, run only when named in --only.
+  passthrough: { file: 'text', objects: false, js: () => new PassThrough(), ferro: null, jsName: 'PassThrough' },
+  'lines-floor': { file: 'text', objects: true, js: jsLinesFloor, ferro: null, jsName: 'Transform pushing precomputed strings' },
+  'ndjson-floor': {
+    file: 'ndjson',
+    objects: true,
+    js: jsNdjsonFloor,
+    ferro: null,
+    jsName: 'JSON.parse of precomputed 64 KiB groups, one push per record',
+  },
 };
+const DEFAULT_CASES = Object.keys(CASES).filter((n) => CASES[n].ferro !== null);
 
 // ---------------------------------------------------------------------------------------------
 // Child: one measurement.
 
-async function child([name, impl, input, output, chunk]) {
-  const { transforms } = require('..');
+async function child([name, impl, input, output, chunk, base]) {
   const c = CASES[name];
-  const transform = impl === 'js' ? c.js() : c.ferro(transforms);
+  let transform;
+  if (impl === 'js') transform = c.js();
+  else if (impl === 'base') transform = c.ferro(require(path.resolve(base, 'lib/transforms')));
+  else transform = c.ferro(require('..').transforms);
   const hash = crypto.createHash('sha256');
   let records = 0;
   let check = 0;
@@ -242,8 +340,8 @@ async function child([name, impl, input, output, chunk]) {
 // ---------------------------------------------------------------------------------------------
 // Parent: files, rounds, table.
 
-function generate(kind, file, size) {
-  // A few MiB of distinct lines, repeated to `size` (deflate's 32 KiB window sees no repetition).
+/** A few MiB of distinct lines, which generate() repeats (deflate's 32 KiB window sees no repetition). */
+function makeBlock(kind) {
   let seed = 42;
   const rnd = (n) => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -265,7 +363,11 @@ function generate(kind, file, size) {
     lines.push(line);
     bytes += line.length + 1;
   }
-  const block = Buffer.from(lines.join('\n') + '\n');
+  return Buffer.from(lines.join('\n') + '\n');
+}
+
+function generate(kind, file, size) {
+  const block = makeBlock(kind);
   const fd = fs.openSync(file, 'w');
   for (let written = 0; written < size; written += block.length) {
     fs.writeSync(fd, block, 0, Math.min(block.length, size - written));
@@ -289,9 +391,12 @@ function main() {
   const size = parseSize(opt('size', quick ? '64m' : '256m'));
   const rounds = Number(opt('rounds', quick ? 2 : 3));
   const chunk = parseSize(opt('chunk', '1m'));
-  const only = opt('only', Object.keys(CASES).join(',')).split(',');
-  const base = opt('dir', fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir());
-  const dir = fs.mkdtempSync(path.join(base, 'ferrocast-bench-'));
+  const only = opt('only', DEFAULT_CASES.join(',')).split(',');
+  const base = opt('base', null);
+  const impls = opt('impls', base ? 'js,ferro,base' : 'js,ferro').split(',');
+  for (const name of only) if (!CASES[name]) throw new Error(`unknown case: ${name}`);
+  const where = opt('dir', fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir());
+  const dir = fs.mkdtempSync(path.join(where, 'ferrocast-bench-'));
   const files = { text: path.join(dir, 'input.log'), ndjson: path.join(dir, 'input.ndjson') };
   const output = path.join(dir, 'output');
   const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
@@ -303,17 +408,20 @@ function main() {
   const sizes = Object.fromEntries([...needed].map((k) => [k, fs.statSync(files[k]).size]));
   console.log(
     `transform benchmark: ${Object.entries(sizes).map(([k, s]) => `${k} ${fmt(s / 2 ** 20)} MiB`).join(', ')}; ` +
-      `read chunks ${fmt(chunk / 1024)} KiB; files in ${base}; ${rounds} rounds; node ${process.version}; ${os.cpus().length} cores`,
+      `read chunks ${fmt(chunk / 1024)} KiB; files in ${where}; ${rounds} rounds; node ${process.version}; ${os.cpus().length} cores; ` +
+      `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}${base ? `; before: ${base}` : ''}`,
   );
 
   const results = {};
   for (let r = 0; r < rounds; r++) {
     for (const name of only) {
-      const order = r % 2 === 0 ? ['js', 'ferro'] : ['ferro', 'js'];
+      const mine = CASES[name].ferro === null ? ['js'] : impls;
+      // Rotate the order from round to round (interleaved).
+      const order = mine.map((_, i) => mine[(i + r) % mine.length]);
       for (const impl of order) {
         const res = spawnSync(
           process.execPath,
-          [__filename, '--child', name, impl, files[CASES[name].file], `${output}-${impl}`, String(chunk)],
+          [__filename, '--child', name, impl, files[CASES[name].file], `${output}-${impl}`, String(chunk), base ?? ''],
           { encoding: 'utf8', maxBuffer: 1 << 20 },
         );
         if (res.status !== 0) throw new Error(`${name}/${impl} failed: ${res.stderr}`);
@@ -321,16 +429,41 @@ function main() {
         m.mbps = sizes[CASES[name].file] / 1e6 / m.seconds;
         ((results[name] ??= {})[impl] ??= []).push(m);
       }
-      const [js, ferro] = [results[name].js.at(-1), results[name].ferro.at(-1)];
-      if (r === 0 && name !== 'gzip' && js.digest !== ferro.digest) {
-        throw new Error(`${name}: ferrocast and JS outputs differ (${ferro.digest} vs ${js.digest})`);
+      const last = Object.fromEntries(mine.map((impl) => [impl, results[name][impl].at(-1)]));
+      const digests = new Set(Object.values(last).map((m) => m.digest));
+      if (r === 0 && name !== 'gzip' && digests.size > 1) {
+        throw new Error(`${name}: outputs differ (${mine.map((i) => `${i} ${last[i].digest}`).join(', ')})`);
       }
-      process.stderr.write(`round ${r + 1} ${name}: js ${fmt(js.mbps)} MB/s, ferrocast ${fmt(ferro.mbps)} MB/s\n`);
+      process.stderr.write(`round ${r + 1} ${name}: ${mine.map((i) => `${i} ${fmt(last[i].mbps)} MB/s`).join(', ')}\n`);
     }
   }
-
   const med = (xs, k) => median(xs.map((x) => x[k]));
-  const rows = only.map((name) => {
+  const mib = (xs) => fmt(med(xs, 'rssGrowth') / 2 ** 20, 1);
+
+  const ceilings = only.filter((n) => CASES[n].ferro === null);
+  if (ceilings.length > 0) {
+    console.log('\n| ceiling | MB/s | loop p99 (ms) | peak RSS growth (MiB) |');
+    console.log('| --- | ---: | ---: | ---: |');
+    for (const name of ceilings) {
+      const { js } = results[name];
+      console.log(`| ${name}: ${CASES[name].jsName} | ${fmt(med(js, 'mbps'))} | ${fmt(med(js, 'loopP99'), 1)} | ${mib(js)} |`);
+    }
+  }
+  const compared = only.filter((n) => CASES[n].ferro !== null);
+  if (base && impls.includes('base') && impls.includes('ferro')) {
+    console.log('\n| transform | before MB/s | after MB/s | after / before | loop p99 before / after (ms) | peak RSS growth before / after (MiB) |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const name of compared) {
+      const { base: b, ferro: a } = results[name];
+      console.log(
+        `| ${name} | ${fmt(med(b, 'mbps'))} | ${fmt(med(a, 'mbps'))} | ${fmt(med(a, 'mbps') / med(b, 'mbps'), 2)}x | ` +
+          `${fmt(med(b, 'loopP99'), 1)} / ${fmt(med(a, 'loopP99'), 1)} | ${mib(b)} / ${mib(a)} |`,
+      );
+    }
+  }
+  if (compared.length === 0 || !impls.includes('js') || !impls.includes('ferro')) return;
+
+  const rows = compared.map((name) => {
     const { js, ferro } = results[name];
     const ratio = med(ferro, 'mbps') / med(js, 'mbps');
     let extra = '';

@@ -6,9 +6,10 @@
  *
  * Each chunk, or every chunk the writable side buffered while the previous call was running
  * (`_writev`), goes to Rust with one call; the result comes back through a promise and is pushed
- * before the write callback runs, so chunk order, backpressure and highWaterMark are the
- * stream's own. Input Buffers are read in place on a worker thread, as node:zlib does: do not
- * modify a chunk after writing it.
+ * in call order. Up to IN_FLIGHT calls run ahead of delivery while the readable side has room;
+ * beyond that a write callback waits for its result to be pushed, so backpressure and
+ * highWaterMark are the stream's own. Input Buffers are read in place on a worker thread, as
+ * node:zlib does: do not modify a chunk after writing it.
  */
 
 const { Transform } = require('node:stream');
@@ -22,6 +23,38 @@ const kOps = Symbol('ferrocast.transformOps');
 const SLICE_MS = 2;
 /** Objects pushed between two looks at the clock. */
 const SLICE_STEP = 256;
+/** Calls to Rust submitted and not yet delivered, at most (see FerroTransform#_release). */
+const IN_FLIGHT = 2;
+/**
+ * Calls running in Rust at once, at most. Rust keeps call order whatever the number, but the
+ * engine runs one input at a time, so a second call only waits for the first. Measured on
+ * 2 cores (BENCHMARKS.md): with 2, uppercase() did not gain and lines() ran slower (530 vs
+ * 670 MB/s at 1 GiB) with a higher peak RSS. Rust still overlaps with this thread: the next chunk
+ * is handed over before a result is pushed (see `settle` in _submit).
+ */
+const MAX_COMPUTING = 1;
+
+/** Bit 31 of a line's start in `ends`: the line is in the UTF-16 pieces (see _deliverLines). */
+const WIDE = 2 ** 31;
+
+/**
+ * Cuts lines out of consecutive pieces of text, `piece(0)`, `piece(1)`...: `(start, end)` counts
+ * UTF-16 units over all the pieces, and calls come in increasing order. A piece is made when its
+ * first line is due and let go once passed, so that only one lives at a time.
+ */
+function slicer(piece) {
+  let p = -1;
+  let text = '';
+  let before = 0; // units in the pieces before `text`
+  return (start, end) => {
+    if (start === end) return '';
+    while (start - before >= text.length) {
+      before += text.length;
+      text = piece(++p);
+    }
+    return text.slice(start - before, end - before);
+  };
+}
 
 function errorFrom(out) {
   const err = codedError(Error, out.errorCode, out.errorMessage);
@@ -47,6 +80,11 @@ class FerroTransform extends Transform {
     this.skipped = 0;
     this._jobs = [];
     this._delivering = false;
+    this._failed = false;
+    /** Calls running in Rust (not settled yet). */
+    this._computing = 0;
+    /** Line boundaries of the result being delivered (reused from call to call). */
+    this._ends = null;
   }
 
   _transform(chunk, _encoding, callback) {
@@ -56,6 +94,7 @@ class FerroTransform extends Transform {
       return;
     }
     this._submit(this._native.process(chunks), callback, false);
+    this._release();
   }
 
   // Chunks written while a call was running go to Rust together, in one call.
@@ -72,48 +111,82 @@ class FerroTransform extends Transform {
   }
 
   /**
-   * Queues a Rust call's result for delivery, in call order. Rust runs one call at a time for a
-   * transform: the next chunk is only taken once the previous call has returned.
+   * Queues a Rust call's result for delivery, in call order. Rust processes the calls' inputs one
+   * at a time, in call order, whichever worker thread runs them.
    */
   _submit(promise, callback, flush) {
-    const job = { callback, flush, out: null, err: null, settled: false };
+    const job = { callback, flush, released: false, out: null, result: null, err: null, settled: false };
     this._jobs.push(job);
+    this._computing++;
+    const settle = () => {
+      job.settled = true;
+      this._computing--;
+      this._release();
+      // Deliver after the ticks the write callback queued (drain, the source's next chunk, its
+      // _transform): Rust then works on the next chunk while this thread pushes this result.
+      process.nextTick(() => this._pump());
+    };
     promise.then(
       (out) => {
         job.out = out;
-        job.settled = true;
-        this._pump();
+        settle();
       },
       (err) => {
         job.err = err;
-        job.settled = true;
-        this._pump();
+        settle();
       },
     );
   }
 
   /**
-   * Delivers the oldest settled result. When the readable side has room, the write callback runs
-   * before the objects are pushed, so Rust works on the next chunk while this thread pushes
-   * the current one (at most one chunk ahead: bounded memory, same order). Otherwise the
-   * callback waits for the push, and the stream's own backpressure applies.
+   * Takes the next chunk before this one's result has been pushed: the newest call's write
+   * callback runs at once (or when an earlier call settles) while fewer than IN_FLIGHT calls are
+   * undelivered, at most MAX_COMPUTING run in Rust and the readable side has room, so that Rust
+   * works on the next chunk while results cross threads and are pushed (bounded memory, same
+   * order). Otherwise the callback waits for the call's delivery, and the stream's own
+   * backpressure applies.
    */
+  _release() {
+    const job = this._jobs[this._jobs.length - 1];
+    if (
+      job === undefined ||
+      job.released ||
+      job.flush ||
+      this._jobs.length >= IN_FLIGHT ||
+      this._computing >= MAX_COMPUTING ||
+      this._failed ||
+      this.destroyed ||
+      this.readableLength >= this.readableHighWaterMark
+    ) {
+      return;
+    }
+    job.released = true;
+    job.callback();
+  }
+
+  /** Delivers the oldest settled result, then releases the newest call if there is room. */
   _pump() {
     if (this.destroyed || this._delivering) return;
     const job = this._jobs[0];
     if (job === undefined || !job.settled) return;
     this._delivering = true;
-    const early =
-      !job.flush &&
-      job.err === null &&
-      job.out.errorCode == null &&
-      this.readableLength < this.readableHighWaterMark;
-    if (early) job.callback();
+    // Rust kept the result until now (see NativeStepResult); line boundaries go into one reused
+    // array, or come in a new one that is reused from then on.
+    if (job.err === null) {
+      job.result = job.out;
+      job.out = job.result.take(this._ends);
+      if (job.out.ends != null) this._ends = job.out.ends;
+    }
+    if (job.err !== null || job.out.errorCode != null) this._failed = true;
     this._deliver(job, (err) => {
       this._jobs.shift();
+      job.result?.release();
       this._delivering = false;
-      if (!early) job.callback(err);
-      else if (err) this.destroy(err);
+      if (!job.released) {
+        job.released = true;
+        job.callback(err);
+      } else if (err) this.destroy(err);
+      this._release();
       this._pump();
     });
   }
@@ -130,45 +203,42 @@ class FerroTransform extends Transform {
       if (err == null && out.errorCode != null) err = errorFrom(out);
       done(err ?? null);
     };
-    if (out.data == null && out.texts == null) finish(null);
+    if (out.data == null && out.pieces == null && out.widePieces == null) finish(null);
     else if (this._sink === 'bytes') {
       this.push(out.data);
       finish(null);
-    } else if (this._sink === 'lines') this._deliverLines(out, finish);
-    else this._deliverRecords(out, finish);
+    } else if (this._sink === 'lines') this._deliverLines(job.result, out, finish);
+    else this._deliverRecords(job.result, out, finish);
   }
 
   // Objects are pushed for at most SLICE_MS at a time, yielding to the event loop in between, so
-  // that a big chunk of short lines never holds the main thread for long. Strings come as
-  // `texts`: pieces of about 32 KiB of whole lines, decoded by Rust off the main thread; `ends`
-  // counts UTF-16 units over all of them, and a line's string is a slice of its piece.
-  _deliverLines(out, done) {
-    const { data, texts, ends } = out;
+  // that a big chunk of short lines never holds the main thread for long. Strings come decoded by
+  // Rust off the main thread, in pieces of about 32 KiB of whole lines without terminators: the
+  // lines whose characters are all below U+0100 as one-byte pieces (`result.text(i)`), the others
+  // as UTF-16 (`result.wideText(i)`), each made when its first line is due. `ends` holds each line's [start, end) over all pieces of
+  // its kind (bit 31 of the start set for UTF-16); a line's string is a slice of its piece.
+  _deliverLines(result, out, done) {
+    const { data } = out;
+    const ends = this._ends;
+    const n = out.endsLength;
     let line;
     if (this._lineBuffers) line = (i) => data.subarray(ends[i], ends[i + 1]);
     else {
-      let p = -1;
-      let piece = '';
-      let pieceUnits = 0; // UTF-16 units before `piece`
+      const narrow = slicer((i) => result.text(i));
+      const wide = slicer((i) => result.wideText(i));
       line = (i) => {
-        let start = ends[i] - pieceUnits;
-        while (start >= piece.length) {
-          pieceUnits += piece.length;
-          if (p >= 0) texts[p] = undefined; // let a delivered piece be collected
-          piece = texts[++p];
-          start = ends[i] - pieceUnits;
-        }
-        return piece.slice(start, ends[i + 1] - pieceUnits);
+        const start = ends[i];
+        return start >= WIDE ? wide(start - WIDE, ends[i + 1]) : narrow(start, ends[i + 1]);
       };
     }
     if (this._batch) {
-      const batch = new Array(ends.length / 2);
-      for (let i = 0; i < ends.length; i += 2) batch[i / 2] = line(i);
+      const batch = new Array(n / 2);
+      for (let i = 0; i < n; i += 2) batch[i / 2] = line(i);
       this.push(batch);
       done(null);
       return;
     }
-    this._deliverEach(ends.length, line, done);
+    this._deliverEach(n, line, done);
   }
 
   /** Pushes `line(i)` for every even `i` below `n`, in SLICE_MS slices. */
@@ -187,11 +257,16 @@ class FerroTransform extends Transform {
     step();
   }
 
-  // `texts` holds groups of records, each a JSON array text Rust validated: one JSON.parse per
-  // group makes its objects. The texts are ASCII only (Rust escaped the rest), so they are
-  // one-byte strings, which V8 parses fastest.
-  _deliverRecords(out, done) {
-    const { texts } = out;
+  // The one-byte pieces are groups of records, each a JSON array text Rust validated
+  // (`result.text(i)`): one JSON.parse per group makes its objects. The texts are
+  // ASCII only (Rust escaped the rest), so they are one-byte strings, which V8 parses fastest.
+  _deliverRecords(result, out, done) {
+    // All groups are made into strings at once (unlike lines' pieces): made one by one, fewer
+    // bytes survive young-generation collections, V8 keeps its young generation small and
+    // collects it more often, and input Buffers get promoted and pile up (peak RSS growth 73-89
+    // instead of 47-49 MiB, BENCHMARKS.md).
+    const groups = out.pieces ?? 0;
+    const texts = Array.from({ length: groups }, (_, i) => result.text(i));
     let group = 0;
     let records = null;
     let k = 0;
@@ -206,7 +281,7 @@ class FerroTransform extends Transform {
             pushed = 0;
           }
           if (records === null) {
-            if (group === texts.length) {
+            if (group === groups) {
               done(null);
               return;
             }

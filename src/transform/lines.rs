@@ -16,6 +16,7 @@ use std::ops::Range;
 use memchr::{memchr, memchr_iter, memrchr};
 use regex::bytes::{Regex, RegexBuilder};
 
+use super::pool::{self, PIECE_BYTES};
 use super::{ByteOp, OpError, StepOutput};
 
 /// The error code for a line longer than `maxLineLength`.
@@ -420,7 +421,8 @@ pub struct LinesSink {
 }
 
 impl LinesSink {
-    /// A sink reporting UTF-16 offsets (`utf16`, for strings) or byte offsets (for Buffers).
+    /// A sink for strings (`utf16`: lines decoded here, see [`index_text_lines`]) or for Buffers
+    /// (byte offsets into the lines' bytes).
     pub fn new(max: usize, utf16: bool) -> Self {
         LinesSink {
             framer: Framer::new(max),
@@ -428,68 +430,158 @@ impl LinesSink {
         }
     }
 
-    /// Whether lines are reported as strings (UTF-16 offsets).
+    /// Whether lines are handed out as strings.
     pub fn utf16(&self) -> bool {
         self.utf16
     }
 
     pub(super) fn process(&mut self, input: &[u8], out: &mut StepOutput) -> Result<(), OpError> {
         let utf16 = self.utf16;
+        if utf16 {
+            self.reserve_wide(input.len(), out);
+        }
         self.framer.feed(input, |block, _| {
-            index_lines(block, utf16, out);
+            index(block, utf16, out);
             Ok(())
         })
     }
 
     pub(super) fn finish(&mut self, out: &mut StepOutput) -> Result<(), OpError> {
         let utf16 = self.utf16;
+        if utf16 {
+            self.reserve_wide(0, out);
+        }
         self.framer.finish(|block, _| {
-            index_lines(block, utf16, out);
+            index(block, utf16, out);
             Ok(())
         })
     }
 }
 
-/// The length of `bytes` in UTF-16 code units once decoded as `Buffer#toString()` does.
-/// `valid`: the bytes are known to be valid UTF-8.
-fn utf16_len(bytes: &[u8], valid: bool) -> usize {
-    if valid {
-        // One unit per character (every byte but continuation bytes), two for 4-byte ones.
-        return bytes
-            .iter()
-            .map(|&b| ((b & 0xC0) != 0x80) as usize + (b >= 0xF0) as usize)
-            .sum();
+impl LinesSink {
+    /// Makes room in `out.wide` for every line that `input` can complete, decoded (at most one
+    /// unit per byte), with memory from the pool: growing the Vec later would reallocate it.
+    fn reserve_wide(&self, input: usize, out: &mut StepOutput) {
+        // One unit per byte, the one convert_utf8_to_utf16 wants spare, and a byte in case the
+        // memory is not 2-aligned.
+        let need = 2 * (out.wide_units + self.framer.carry.len() + input + 1) + 1;
+        if out.wide.capacity() < need {
+            let mut wide = pool::take(need);
+            wide.extend_from_slice(&out.wide);
+            pool::give(std::mem::replace(&mut out.wide, wide));
+        }
     }
-    String::from_utf8_lossy(bytes)
-        .chars()
-        .map(char::len_utf16)
-        .sum()
 }
 
-/// Appends a block of lines to `out.data` and each line's `[start, end)` to `out.ends`.
-fn index_lines(block: &[u8], utf16: bool, out: &mut StepOutput) {
-    // Units already in `data`: blocks end with a LF (or end the input), so decoding blocks one
-    // by one and decoding their concatenation agree.
-    let mut units = if utf16 { out.units } else { out.data.len() };
-    let valid = utf16 && std::str::from_utf8(block).is_ok();
+fn index(block: &[u8], utf16: bool, out: &mut StepOutput) {
+    if utf16 {
+        index_text_lines(block, out);
+    } else {
+        index_lines(block, out);
+    }
+}
+
+/// Appends a block of lines to `out.data` and each line's `[start, end)` (bytes) to `out.ends`.
+fn index_lines(block: &[u8], out: &mut StepOutput) {
     let mut start = 0;
     while start < block.len() {
         let end = memchr(b'\n', &block[start..]).map_or(block.len(), |p| start + p + 1);
-        let line = &block[start..end];
-        let body = content(line);
-        let len = if utf16 {
-            utf16_len(body, valid)
-        } else {
-            body.len()
-        };
-        out.ends.push(units as u32);
-        out.ends.push((units + len) as u32);
-        // Terminators are ASCII: as many UTF-16 units as bytes.
-        units += len + (line.len() - body.len());
+        let at = out.data.len() + start;
+        out.ends.push(at as u32);
+        out.ends
+            .push((at + content(&block[start..end]).len()) as u32);
         start = end;
     }
-    out.units = units;
     out.data.extend_from_slice(block);
+}
+
+/// How many bytes `b` starts with that are ASCII (eight at a time).
+#[inline]
+fn ascii_len(b: &[u8]) -> usize {
+    let mut i = 0;
+    while let Some(word) = b.get(i..i + 8) {
+        let w = u64::from_ne_bytes(word.try_into().expect("eight bytes"));
+        if w & 0x8080_8080_8080_8080 != 0 {
+            break;
+        }
+        i += 8;
+    }
+    while i < b.len() && b[i] < 0x80 {
+        i += 1;
+    }
+    i
+}
+
+/// Appends `body` as Latin-1 (one byte per character) if it is valid UTF-8 with every character
+/// below U+0100 (ASCII, `café`) and returns true; otherwise appends nothing and returns false.
+/// One pass: ASCII runs are found and copied whole, two-byte sequences folded in between.
+fn push_latin1(body: &[u8], out: &mut Vec<u8>) -> bool {
+    let start = out.len();
+    let mut i = 0;
+    loop {
+        let run = ascii_len(&body[i..]);
+        out.extend_from_slice(&body[i..i + run]);
+        i += run;
+        match body[i..] {
+            [] => return true,
+            [b0 @ (0xC2 | 0xC3), b1, ..] if b1 & 0xC0 == 0x80 => {
+                out.push((b0 & 0x1F) << 6 | (b1 & 0x3F));
+                i += 2;
+            }
+            _ => {
+                out.truncate(start);
+                return false;
+            }
+        }
+    }
+}
+
+/// The flag on a line's start in `ends` saying that the line is in the UTF-16 text.
+pub const WIDE: u32 = 1 << 31;
+
+/// Lines for strings: the content (terminators removed) of each line whose characters are all
+/// below U+0100 (ASCII, or Latin-1 such as `café`) is appended to `out.data` as one-byte text
+/// (Latin-1), and each other line is decoded here, as `Buffer#toString()` decodes it (invalid
+/// sequences become U+FFFD), into `out.wide` (UTF-16 text). Each line's
+/// `[start, end)` within its text goes to `out.ends`, its start flagged with [`WIDE`] for the
+/// UTF-16 text. Both texts are cut into pieces of about [`PIECE_BYTES`] bytes (whole lines), so
+/// that each becomes a young-generation string in V8. Only lines with characters from U+0100 up
+/// pay for two bytes per character (V8 itself makes one-byte strings of Latin-1 text, after a
+/// scan), and a line's string is a slice of a one-byte piece when it can be.
+fn index_text_lines(block: &[u8], out: &mut StepOutput) {
+    let mut start = 0;
+    while start < block.len() {
+        let end = memchr(b'\n', &block[start..]).map_or(block.len(), |p| start + p + 1);
+        let body = content(&block[start..end]);
+        start = end;
+        let at = out.data.len();
+        if push_latin1(body, &mut out.data) {
+            out.ends.push(at as u32);
+            out.ends.push(out.data.len() as u32);
+            let piece = out.cuts.last().map_or(0, |&c| c as usize);
+            if out.data.len() - piece >= PIECE_BYTES {
+                out.cuts.push(out.data.len() as u32);
+            }
+            continue;
+        }
+        // At most one unit per byte, plus the one convert_utf8_to_utf16 wants spare (the
+        // capacity is there: see `reserve_wide`).
+        let room = 2 * (out.wide_units + body.len() + 1) + 1;
+        if out.wide.len() < room {
+            let grown = room.max(2 * out.wide.len()).min(out.wide.capacity());
+            out.wide.resize(grown, 0);
+        }
+        let at = out.wide_units;
+        let n =
+            encoding_rs::mem::convert_utf8_to_utf16(body, &mut pool::as_units(&mut out.wide)[at..]);
+        out.wide_units += n;
+        out.ends.push(at as u32 | WIDE);
+        out.ends.push(out.wide_units as u32);
+        let piece = out.wide_cuts.last().map_or(0, |&c| c as usize);
+        if 2 * (out.wide_units - piece) >= PIECE_BYTES {
+            out.wide_cuts.push(out.wide_units as u32);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -594,27 +686,81 @@ mod tests {
     }
 
     #[test]
-    fn counts_utf16_units_fast_and_lossy_alike() {
-        for text in ["", "abc", "é😀x", "日本語\u{10FFFF}"] {
-            let want: usize = text.encode_utf16().count();
-            assert_eq!(utf16_len(text.as_bytes(), true), want);
-            assert_eq!(utf16_len(text.as_bytes(), false), want);
-        }
-        // Invalid: each maximal subpart becomes one U+FFFD.
-        assert_eq!(utf16_len(b"a\xe2\x82b\x80", false), 4);
-    }
-
-    #[test]
-    fn lines_reports_utf16_offsets() {
+    fn lines_for_strings_split_into_one_byte_and_utf16_texts() {
         let mut s = LinesSink::new(100, true);
         let mut out = StepOutput::default();
-        s.process("a😀\r\nbé\n".as_bytes(), &mut out).unwrap();
-        s.process(b"x", &mut out).unwrap();
+        s.process("a😀\r\nbc\n\nçé\n".as_bytes(), &mut out).unwrap();
+        s.process(b"x\xe2\x82y", &mut out).unwrap();
         s.finish(&mut out).unwrap();
-        assert_eq!(out.ends, vec![0, 3, 5, 7, 8, 9]);
+        assert_eq!(out.data, b"bc\xe7\xe9");
+        let wide = &pool::as_units(&mut out.wide)[..out.wide_units];
+        let want: Vec<u16> = "a😀x\u{FFFD}y".encode_utf16().collect();
+        assert_eq!(wide, &want[..]);
+        assert_eq!(out.ends, vec![WIDE, 3, 0, 2, 2, 2, 2, 4, 3 | WIDE, 6]);
         let mut s = LinesSink::new(100, false);
         let mut out = StepOutput::default();
         s.process("a😀\r\nbé\n".as_bytes(), &mut out).unwrap();
         assert_eq!(out.ends, vec![0, 5, 7, 10]);
+    }
+
+    #[test]
+    fn latin1_lines_fold_two_byte_sequences_and_refuse_the_rest() {
+        let cases: [&[u8]; 9] = [
+            b"",
+            b"plain ascii",
+            "café über naïve ÿ".as_bytes(),
+            "é".as_bytes(),
+            "Ā (U+0100)".as_bytes(),
+            "emoji 😀".as_bytes(),
+            b"cut \xc3",
+            b"bad \xc3\x28 continuation",
+            b"overlong \xc0\x80",
+        ];
+        for body in cases {
+            let mut out = b"x".to_vec();
+            let ok = push_latin1(body, &mut out);
+            let want = std::str::from_utf8(body)
+                .ok()
+                .filter(|t| t.chars().all(|c| (c as u32) < 0x100));
+            match want {
+                Some(t) => {
+                    assert!(ok, "{body:?}");
+                    let latin1: Vec<u8> = t.chars().map(|c| c as u8).collect();
+                    assert_eq!(&out[1..], &latin1[..]);
+                }
+                None => {
+                    assert!(!ok, "{body:?}");
+                    assert_eq!(out, b"x");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lines_for_strings_are_cut_into_pieces_of_whole_lines() {
+        let mut s = LinesSink::new(1 << 20, true);
+        let mut out = StepOutput::default();
+        let mut text = Vec::new();
+        for i in 0..20_000 {
+            text.extend_from_slice(format!("line {i}\n日本 {i}\n").as_bytes());
+        }
+        s.process(&text, &mut out).unwrap();
+        assert!(out.cuts.len() >= 4 && out.wide_cuts.len() >= 4);
+        for w in out.cuts.windows(2) {
+            assert!(((w[1] - w[0]) as usize) < PIECE_BYTES + 64);
+        }
+        for w in out.wide_cuts.windows(2) {
+            assert!((2 * (w[1] - w[0]) as usize) < PIECE_BYTES + 64);
+        }
+        // No line crosses a cut.
+        for pair in out.ends.chunks(2) {
+            let (start, end) = (pair[0] & !WIDE, pair[1]);
+            let cuts = if pair[0] & WIDE != 0 {
+                &out.wide_cuts
+            } else {
+                &out.cuts
+            };
+            assert!(!cuts.iter().any(|&c| start < c && c < end));
+        }
     }
 }

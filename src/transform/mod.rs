@@ -4,13 +4,14 @@
 //! replacement, gzip) ending in a sink that shapes the result for JS: raw bytes, line boundaries,
 //! or a JSON array text of ndjson records. JS hands it one chunk, or every chunk the writable side
 //! has buffered, with one call; the work runs on a libuv worker thread ([`AsyncTask`]) and the
-//! result comes back through a promise. Input Buffers are read in place (like `node:zlib`, the
-//! caller must not mutate a chunk after writing it) and output Vecs become Buffers without a copy,
-//! except text for `lines` (strings) and `ndjson`, which becomes JS strings ([`JsStrings`]).
+//! result comes back through a promise ([`NativeStepResult`]). Input Buffers are read in place
+//! (like `node:zlib`, the caller must not mutate a chunk after writing it; `lines` copies them,
+//! see [`NativeTransform::process`]) and output Vecs become Buffers without a copy, except text
+//! for `lines` (strings) and `ndjson`, which becomes JS strings ([`JsStrings`]).
 //!
-//! Calls on one transform are serialised by the JS wrapper (a Transform calls back only after
-//! the previous chunk is done), so the engine's mutex is never contended; it only makes the state
-//! safe to hand to a worker thread.
+//! Calls may overlap (the JS wrapper may hand a chunk over before the previous call has
+//! returned); the engine still processes the inputs one at a time, in call order (see
+//! [`Shared`]).
 
 mod case;
 mod gzip;
@@ -18,10 +19,12 @@ mod lines;
 mod ndjson;
 mod pool;
 
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::{AsyncTask, Buffer, Uint32Array};
-use napi::{Env, Error, Result, Status, Task};
+use napi::bindgen_prelude::{AsyncTask, Buffer, Uint32Array, Uint32ArraySlice};
+use napi::{Env, Error, JsString, Result, Status, Task};
 use napi_derive::napi;
 
 pub use case::{Case, CaseMap};
@@ -70,9 +73,10 @@ pub struct StepOutput {
     /// Bytes out; for `lines` the complete lines with their terminators, for `ndjson` JSON array
     /// texts (groups) of the valid records.
     pub data: Vec<u8>,
-    /// `lines`: `[start, end)` of each line's content within `data`, in UTF-16 code units
-    /// (strings) or bytes (buffers); two entries per line. `ndjson`: the end of each group (a
-    /// JSON array text) within `data`.
+    /// `lines`: `[start, end)` of each line's content, two entries per line: bytes within
+    /// `data` (buffers), or (strings) units within `data` or, when the start is flagged with
+    /// [`lines::WIDE`], within `wide`. `ndjson`: the end of each group (a JSON array text)
+    /// within `data`.
     pub ends: Vec<u32>,
     /// `ndjson`: records in `data`.
     pub records: u32,
@@ -80,14 +84,23 @@ pub struct StepOutput {
     pub skipped: u32,
     /// The error that stopped the transform; `data` holds what came before it.
     pub error: Option<OpError>,
-    /// `lines`: UTF-16 code units in `data` (the offset of the next line).
-    pub units: usize,
+    /// `lines` as strings: the UTF-16 text of the lines with characters from U+0100 up
+    /// (native-endian units, see [`pool::as_units`]), `wide_units` of them.
+    pub wide: Vec<u8>,
+    /// `lines` as strings: units used in `wide`.
+    pub wide_units: usize,
+    /// `lines` as strings: where pieces of `data` end (the last piece ends at its end).
+    pub cuts: Vec<u32>,
+    /// `lines` as strings: where pieces of `wide` end (the last piece ends at `wide_units`).
+    pub wide_cuts: Vec<u32>,
     /// `ndjson`: whether the last group in `data` is still open.
     pub open_group: bool,
     /// How `data` goes to JS: a Buffer, or strings ([`Step::compute`] makes them).
     pub text: TextKind,
     /// `data` made into strings for JS (then `data` is empty).
     pub strings: Option<JsStrings>,
+    /// `wide` made into strings for JS.
+    pub wide_strings: Option<JsStrings>,
 }
 
 /// How a call's `data` goes to JS.
@@ -98,8 +111,9 @@ pub enum TextKind {
     Bytes,
     /// `ndjson`: ASCII JSON array texts ending at `ends`, as one-byte strings.
     Ascii,
-    /// `lines` as strings: UTF-8 lines, as strings of about 32 KiB each (whole lines).
-    Utf8Lines,
+    /// `lines` as strings: one-byte (Latin-1) text in `data` and UTF-16 text in `wide`, each as
+    /// strings of about 32 KiB (whole lines).
+    Lines,
 }
 
 /// The last stage: how results are shaped for JS.
@@ -181,6 +195,9 @@ impl Engine {
     /// Runs `chunks` (in order) through the chain; at `finish`, then flushes every stage.
     pub fn step(&mut self, chunks: &[&[u8]], finish: bool) -> StepOutput {
         let mut out = StepOutput::default();
+        if matches!(self.sink, Sink::Lines(_)) {
+            out.ends = pool::take_ends();
+        }
         if self.failed {
             return out;
         }
@@ -208,12 +225,15 @@ impl Engine {
             out.text = TextKind::Ascii;
         }
         if matches!(&self.sink, Sink::Lines(l) if l.utf16()) {
-            out.text = TextKind::Utf8Lines;
+            out.text = TextKind::Lines;
         }
         // JS holds the Vec's whole allocation until the Buffer is collected: return spare
         // capacity (grep keeps a fraction of what was reserved for it), unless the Vec is big
         // enough to be worth reusing whole.
-        if out.data.capacity() > 2 * out.data.len() && out.data.len() < 256 * 1024 {
+        if out.text == TextKind::Bytes
+            && out.data.capacity() > 2 * out.data.len()
+            && out.data.len() < 256 * 1024
+        {
             out.data.shrink_to_fit();
         }
         if out.error.is_some() {
@@ -320,10 +340,43 @@ fn build(ops: Vec<TransformOp>) -> std::result::Result<Engine, String> {
     Ok(Engine::new(stages, sink))
 }
 
+/// One call's input, waiting in [`Shared::queue`] for its turn: its chunks, read in place, or a
+/// copy of them.
+struct Input {
+    chunks: Vec<Buffer>,
+    copy: Vec<u8>,
+    finish: bool,
+}
+
+/// What the calls of one transform share. Several calls may be in flight at once (JS may hand
+/// the next chunk over before the previous result has arrived), and libuv may run them on
+/// different worker threads in any order, so a call does not process its own input: it processes
+/// the queued inputs in call order until its own is done, and takes its result. Whichever call
+/// gets the engine first does the work that is due; the others find their results ready.
+struct Shared {
+    /// Inputs not processed yet, in call order. Locked only to push or pop: the JS thread never
+    /// waits for a chunk being processed.
+    queue: Mutex<VecDeque<Input>>,
+    /// The engine, and the results of processed inputs not yet taken by their call.
+    state: Mutex<Ordered>,
+}
+
+struct Ordered {
+    engine: Engine,
+    /// Inputs processed so far (the sequence number of the next one).
+    processed: u64,
+    /// Results of processed inputs whose call has not taken them yet, with their chunks.
+    ready: VecDeque<(u64, StepOutput, Vec<Buffer>)>,
+}
+
 /// A transform's native state. Made by `lib/transforms.js`; not part of the public API.
 #[napi]
 pub struct NativeTransform {
-    engine: Arc<Mutex<Engine>>,
+    shared: Arc<Shared>,
+    /// Calls made so far (the sequence number of the next call). Only the JS thread calls.
+    calls: AtomicU64,
+    /// Whether input chunks are copied rather than read in place (`lines`).
+    copy: bool,
 }
 
 #[napi]
@@ -332,30 +385,77 @@ impl NativeTransform {
     #[napi(constructor)]
     pub fn new(ops: Vec<TransformOp>) -> Result<Self> {
         let engine = build(ops).map_err(|m| Error::new(Status::InvalidArg, m))?;
+        let copy = matches!(engine.sink, Sink::Lines(_));
         Ok(NativeTransform {
-            engine: Arc::new(Mutex::new(engine)),
+            copy,
+            shared: Arc::new(Shared {
+                queue: Mutex::new(VecDeque::new()),
+                state: Mutex::new(Ordered {
+                    engine,
+                    processed: 0,
+                    ready: VecDeque::new(),
+                }),
+            }),
+            calls: AtomicU64::new(0),
         })
     }
 
-    /// Runs `chunks` through the chain on a worker thread.
-    #[napi(ts_return_type = "Promise<TransformOutput>")]
+    /// Runs `chunks` through the chain on a worker thread. Calls may overlap; each call's
+    /// result is that of its own chunks, processed after those of every earlier call.
+    ///
+    /// `lines` copies the chunks here (into reused memory) so that JS lets them go at once. Its
+    /// main thread makes many small strings, so young-generation collections come often, and a
+    /// Buffer held until the call returns then outlives two of them: V8 promotes it and frees it
+    /// only in a full collection, and dead input piles up meanwhile (peak RSS growth at 1 GiB:
+    /// 55-75 MiB, 31-36 with the copy). Other transforms read the chunks in place: for byte
+    /// transforms the copy cost 8% of uppercase and their RSS was fine; `ndjson`'s main thread is
+    /// its bottleneck and its RSS stays under 52 MiB without the copy.
+    #[napi(ts_return_type = "Promise<NativeStepResult>")]
     pub fn process(&self, chunks: Vec<Buffer>) -> AsyncTask<Step> {
-        AsyncTask::new(Step {
-            engine: self.engine.clone(),
-            chunks,
+        if !self.copy {
+            return self.call(Input {
+                chunks,
+                copy: Vec::new(),
+                finish: false,
+            });
+        }
+        let mut copy = pool::take(chunks.iter().map(|c| c.len()).sum());
+        for c in &chunks {
+            copy.extend_from_slice(c);
+        }
+        self.call(Input {
+            chunks: Vec::new(),
+            copy,
             finish: false,
         })
     }
 
-    /// Flushes every stage (end of input) on a worker thread.
-    #[napi(ts_return_type = "Promise<TransformOutput>")]
+    /// Flushes every stage (end of input) on a worker thread, after every earlier call's chunks.
+    #[napi(ts_return_type = "Promise<NativeStepResult>")]
     pub fn finish(&self) -> AsyncTask<Step> {
-        AsyncTask::new(Step {
-            engine: self.engine.clone(),
+        self.call(Input {
             chunks: Vec::new(),
+            copy: Vec::new(),
             finish: true,
         })
     }
+}
+
+impl NativeTransform {
+    fn call(&self, input: Input) -> AsyncTask<Step> {
+        let seq = self.calls.fetch_add(1, Ordering::Relaxed);
+        lock(&self.shared.queue).push_back(input);
+        AsyncTask::new(Step {
+            shared: self.shared.clone(),
+            seq,
+            chunks: Vec::new(),
+        })
+    }
+}
+
+/// Locks `m`; a panic while it was held (none is expected) does not make the state unusable.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// What a call resolves to.
@@ -364,12 +464,18 @@ pub struct TransformOutput {
     /// Bytes out (see `StepOutput::data`); absent when empty.
     #[napi(ts_type = "Buffer")]
     pub data: Option<PooledBuffer>,
-    /// `data` as strings, in its place: for `ndjson` its groups of records (each a JSON array
-    /// text in ASCII; `ends` is then absent), for `lines` as strings pieces of whole lines.
-    #[napi(ts_type = "Array<string>")]
-    pub texts: Option<JsStrings>,
-    /// `lines`: `[start, end)` pairs of each line within `data`; `ndjson`: each group's end.
+    /// Pieces of one-byte text, in place of `data` (see `NativeStepResult.text`): for `ndjson`
+    /// its groups of records (each a JSON array text in ASCII), for `lines` as strings the lines
+    /// whose characters are all below U+0100 (whole lines, terminators removed, as Latin-1).
+    pub pieces: Option<u32>,
+    /// `lines` as strings: pieces of UTF-16 text (`NativeStepResult.wideText`), the other lines.
+    pub wide_pieces: Option<u32>,
+    /// `lines`: `[start, end)` pairs of each line, within `data` (Buffers) or (strings) within
+    /// the concatenation of the one-byte pieces, or of the UTF-16 pieces when the start has
+    /// bit 31 set; `ndjson`: absent.
     pub ends: Option<Uint32Array>,
+    /// `lines`: entries in `ends`, or in the array given to `take`, which then holds them.
+    pub ends_length: Option<u32>,
     /// `ndjson`: records in `data`.
     pub records: u32,
     /// `ndjson` with `onError: 'skip'`: bad lines skipped.
@@ -384,65 +490,184 @@ pub struct TransformOutput {
 
 /// One call's work, run on a libuv worker thread.
 pub struct Step {
-    engine: Arc<Mutex<Engine>>,
+    shared: Arc<Shared>,
+    /// This call's sequence number.
+    seq: u64,
+    /// This call's input chunks once processed, released on the JS thread in `resolve`.
     chunks: Vec<Buffer>,
-    finish: bool,
 }
 
 impl Task for Step {
     type Output = StepOutput;
-    type JsValue = TransformOutput;
+    type JsValue = NativeStepResult;
 
     fn compute(&mut self) -> Result<StepOutput> {
-        let slices: Vec<&[u8]> = self.chunks.iter().map(|b| b.as_ref()).collect();
-        let mut engine = self
-            .engine
-            .lock()
-            .map_err(|_| Error::new(Status::GenericFailure, "transform state poisoned"))?;
-        let mut out = engine.step(&slices, self.finish);
-        drop(engine);
-        // Strings are decoded here, off the main thread; resolve only copies them into V8.
-        if !out.data.is_empty() {
-            out.strings = match out.text {
-                TextKind::Bytes => None,
-                TextKind::Ascii => Some(JsStrings::ascii(std::mem::take(&mut out.data), &out.ends)),
-                TextKind::Utf8Lines => Some(JsStrings::utf8_lines(std::mem::take(&mut out.data))),
-            };
+        let mut out = {
+            let mut state = lock(&self.shared.state);
+            while state.processed <= self.seq {
+                let input = lock(&self.shared.queue)
+                    .pop_front()
+                    .ok_or_else(|| Error::new(Status::GenericFailure, "transform input missing"))?;
+                let mut slices: Vec<&[u8]> = input.chunks.iter().map(|b| b.as_ref()).collect();
+                if !input.copy.is_empty() {
+                    slices.push(&input.copy);
+                }
+                let out = state.engine.step(&slices, input.finish);
+                pool::give(input.copy);
+                let seq = state.processed;
+                state.processed += 1;
+                state.ready.push_back((seq, out, input.chunks));
+            }
+            let i = state
+                .ready
+                .iter()
+                .position(|(seq, ..)| *seq == self.seq)
+                .ok_or_else(|| Error::new(Status::GenericFailure, "transform result missing"))?;
+            let (_, out, chunks) = state.ready.remove(i).expect("position is in range");
+            self.chunks = chunks;
+            out
+        };
+        // Text is cut into pieces here, off the main thread and outside the lock; the main thread
+        // only copies each piece into V8 when it delivers it (NativeStepResult).
+        match out.text {
+            TextKind::Bytes => {}
+            TextKind::Ascii if out.data.is_empty() => {}
+            TextKind::Ascii => {
+                out.strings = Some(JsStrings::ascii(std::mem::take(&mut out.data), &out.ends));
+            }
+            TextKind::Lines if out.ends.is_empty() => {}
+            TextKind::Lines => {
+                let len = out.data.len() as u32;
+                if out.cuts.last() != Some(&len) {
+                    out.cuts.push(len);
+                }
+                out.strings = Some(JsStrings::ascii(std::mem::take(&mut out.data), &out.cuts));
+                out.wide_strings = Some(JsStrings::utf16(
+                    std::mem::take(&mut out.wide),
+                    out.wide_units,
+                    &out.wide_cuts,
+                ));
+            }
         }
         Ok(out)
     }
 
-    fn resolve(&mut self, _env: Env, out: StepOutput) -> Result<TransformOutput> {
+    fn resolve(&mut self, _env: Env, out: StepOutput) -> Result<NativeStepResult> {
         // Release the input chunks here, on the JS thread.
         self.chunks.clear();
-        let (error_code, error_message, error_line) = match out.error {
-            Some(e) => (
-                Some(e.code.to_string()),
-                Some(e.message),
-                e.line.map(|l| l as f64),
-            ),
-            None => (None, None, None),
-        };
-        let (data, texts, ends) = if let Some(texts) = out.strings {
-            let ends = (out.text == TextKind::Utf8Lines).then(|| Uint32Array::new(out.ends));
-            (None, Some(texts), ends)
-        } else if out.data.is_empty() {
-            pool::give(out.data);
-            (None, None, None)
-        } else {
-            let ends = (!out.ends.is_empty()).then(|| Uint32Array::new(out.ends));
-            (Some(PooledBuffer(out.data)), None, ends)
-        };
-        Ok(TransformOutput {
-            data,
-            texts,
-            ends,
-            records: out.records,
-            skipped: out.skipped,
-            error_code,
-            error_message,
-            error_line,
+        Ok(NativeStepResult {
+            out: Mutex::new(Some(out)),
+            texts: Mutex::new((None, None)),
         })
+    }
+}
+
+/// A call's result, kept in Rust until JS is ready to push it (`take`), and its text until JS
+/// asks for each piece (`text`, `wideText`). A result often arrives while the previous one is
+/// still being pushed: waiting in V8 as strings, it would survive young-generation collections,
+/// which makes V8 grow its young generation; in Rust it waits in pooled memory.
+#[napi]
+pub struct NativeStepResult {
+    out: Mutex<Option<StepOutput>>,
+    /// After `take`: the one-byte pieces (`ndjson` groups, `lines` ASCII lines) and the UTF-16
+    /// pieces (`lines`).
+    texts: Mutex<(Option<JsStrings>, Option<JsStrings>)>,
+}
+
+#[napi]
+impl NativeStepResult {
+    /// The result as JS values, its text excepted (see `text`). Only once. Line boundaries are
+    /// copied into `ends` when it is long enough (JS reuses one array rather than leave one per
+    /// call to the garbage collector); otherwise they come as a new array.
+    #[napi]
+    pub fn take(&self, ends: Option<Uint32ArraySlice>) -> Result<TransformOutput> {
+        let mut out = lock(&self.out)
+            .take()
+            .ok_or_else(|| Error::new(Status::GenericFailure, "transform result already taken"))?;
+        let ends_length = out.ends.len() as u32;
+        let mut copied = false;
+        if let Some(mut into) = ends {
+            // SAFETY: on the JS thread, during this call: nothing else touches the array.
+            let into = unsafe { into.as_mut() };
+            if into.len() >= out.ends.len() {
+                into[..out.ends.len()].copy_from_slice(&out.ends);
+                pool::give_ends(std::mem::take(&mut out.ends));
+                copied = true;
+            }
+        }
+        let texts = (out.strings.take(), out.wide_strings.take());
+        let (pieces, wide_pieces) = (
+            texts.0.as_ref().map(|t| t.len() as u32),
+            texts.1.as_ref().map(|t| t.len() as u32),
+        );
+        *lock(&self.texts) = texts;
+        let mut js = to_js(out);
+        js.pieces = pieces;
+        js.wide_pieces = wide_pieces;
+        if copied || js.ends.is_some() {
+            js.ends_length = Some(ends_length);
+        }
+        Ok(js)
+    }
+
+    /// One-byte piece `i` of the text (an `ndjson` group, or Latin-1 lines), as a string.
+    #[napi(ts_return_type = "string")]
+    pub fn text<'env>(&self, env: &'env Env, i: u32) -> Result<JsString<'env>> {
+        match &lock(&self.texts).0 {
+            Some(t) => t.create(env, i as usize),
+            None => Err(Error::new(Status::InvalidArg, "no text")),
+        }
+    }
+
+    /// UTF-16 piece `i` of the text (the other `lines`), as a string.
+    #[napi(ts_return_type = "string")]
+    pub fn wide_text<'env>(&self, env: &'env Env, i: u32) -> Result<JsString<'env>> {
+        match &lock(&self.texts).1 {
+            Some(t) => t.create(env, i as usize),
+            None => Err(Error::new(Status::InvalidArg, "no text")),
+        }
+    }
+
+    /// Gives the text's memory back for reuse (once every piece JS needs has been made).
+    #[napi]
+    pub fn release(&self) {
+        *lock(&self.texts) = (None, None);
+        lock(&self.out).take();
+    }
+}
+
+fn to_js(out: StepOutput) -> TransformOutput {
+    let (error_code, error_message, error_line) = match out.error {
+        Some(e) => (
+            Some(e.code.to_string()),
+            Some(e.message),
+            e.line.map(|l| l as f64),
+        ),
+        None => (None, None, None),
+    };
+    pool::give(out.wide);
+    let ends = if out.ends.is_empty() || out.text == TextKind::Ascii {
+        None
+    } else {
+        Some(Uint32Array::new(out.ends))
+    };
+    let data = if out.data.is_empty() {
+        pool::give(out.data);
+        None
+    } else {
+        Some(PooledBuffer(out.data))
+    };
+    TransformOutput {
+        data,
+        pieces: None,
+        wide_pieces: None,
+        ends,
+        ends_length: None,
+        records: out.records,
+        skipped: out.skipped,
+        error_code,
+        error_message,
+        error_line,
     }
 }
 

@@ -12,12 +12,12 @@ use std::ptr;
 use std::sync::Mutex;
 
 use napi::bindgen_prelude::{ToNapiValue, TypeName};
-use napi::{sys, Result, ValueType};
+use napi::{sys, Env, JsString, Result, ValueType};
 
 /// Vectors kept for reuse at most.
 const MAX_KEPT: usize = 32;
-/// Bytes kept for reuse at most: 32 MiB.
-const MAX_KEPT_BYTES: usize = 32 * 1024 * 1024;
+/// Bytes kept for reuse at most: 16 MiB (a few calls in flight, each with its output).
+const MAX_KEPT_BYTES: usize = 16 * 1024 * 1024;
 /// Vectors smaller than this are not worth keeping.
 const MIN_KEPT: usize = 64 * 1024;
 
@@ -35,7 +35,13 @@ static POOL: Mutex<Kept> = Mutex::new(Kept {
 pub fn take(capacity: usize) -> Vec<u8> {
     if capacity >= MIN_KEPT / 2 {
         let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(i) = pool.vecs.iter().rposition(|v| v.capacity() >= capacity) {
+        // The smallest that fits: a big one taken for a small need would make the next big
+        // need allocate.
+        let fit = (pool.vecs.iter().enumerate())
+            .filter(|(_, v)| v.capacity() >= capacity)
+            .min_by_key(|(_, v)| v.capacity())
+            .map(|(i, _)| i);
+        if let Some(i) = fit {
             let v = pool.vecs.swap_remove(i);
             pool.bytes -= v.capacity();
             return v;
@@ -54,6 +60,29 @@ pub fn give(mut v: Vec<u8>) {
     if pool.vecs.len() < MAX_KEPT && pool.bytes + v.capacity() <= MAX_KEPT_BYTES {
         pool.bytes += v.capacity();
         pool.vecs.push(v);
+    }
+}
+
+/// Line boundaries kept for reuse (at most a few: one per call in flight).
+static ENDS: Mutex<Vec<Vec<u32>>> = Mutex::new(Vec::new());
+
+/// An empty vector for line boundaries, reused when one is kept.
+pub fn take_ends() -> Vec<u32> {
+    ENDS.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .pop()
+        .unwrap_or_default()
+}
+
+/// Keeps `v` for reuse if there is room, else frees it.
+pub fn give_ends(mut v: Vec<u32>) {
+    if v.capacity() == 0 {
+        return;
+    }
+    v.clear();
+    let mut kept = ENDS.lock().unwrap_or_else(|e| e.into_inner());
+    if kept.len() < 8 {
+        kept.push(v);
     }
 }
 
@@ -115,28 +144,31 @@ impl ToNapiValue for PooledBuffer {
     }
 }
 
-/// Text for JS as an array of strings, made on the main thread by a plain copy; the bytes go back
-/// to the pool at once. Unlike an external Buffer, nothing outlives the call outside the V8 heap,
-/// so output memory does not pile up until V8 gets round to collecting Buffers. Pieces are kept
-/// near [`PIECE_BYTES`], under V8's large-object size (128 KiB), so that the strings are
-/// young-generation objects, freed by the next scavenge.
+/// Text for JS in pieces, each made into a string on the main thread by a plain copy when JS asks
+/// for it ([`JsStrings::create`]), so that only the piece being delivered lives in the V8 heap:
+/// pieces waiting there would survive young-generation collections, and V8 grows its young
+/// generation by what survives. Unlike an external Buffer, a string does not hold memory outside
+/// the V8 heap until V8 gets round to collecting it: the text goes back to the pool when the
+/// `JsStrings` is dropped. Pieces are kept near [`PIECE_BYTES`], under V8's large-object size
+/// (128 KiB), so that the strings are young-generation objects, freed by the next scavenge.
 pub struct JsStrings {
     data: Vec<u8>,
-    /// UTF-16 code units of the pieces that are not one-byte text, as native-endian byte pairs
-    /// (so that the memory comes from, and goes back to, the pool).
+    /// UTF-16 code units, as native-endian byte pairs (so that the memory comes from, and goes
+    /// back to, the pool).
     units: Vec<u8>,
+    /// Whether the text is in `units`.
+    wide: bool,
     pieces: Vec<Piece>,
 }
 
-/// The end of a piece in `data`, and where its UTF-16 code units are in `units` (a range of
-/// units) when it is not one-byte text.
+/// A piece: `[start, end)` of `data` (one-byte text), or of the units in `units` (UTF-16).
 struct Piece {
-    end: u32,
-    utf16: Option<(usize, usize)>,
+    start: usize,
+    end: usize,
 }
 
 /// `bytes` (a pooled buffer) as UTF-16 code units, skipping a first byte if it is not 2-aligned.
-fn as_units(bytes: &mut [u8]) -> &mut [u16] {
+pub fn as_units(bytes: &mut [u8]) -> &mut [u16] {
     // SAFETY: any bit pattern is a valid u16; align_to_mut only hands out aligned elements.
     unsafe { bytes.align_to_mut::<u16>() }.1
 }
@@ -146,120 +178,76 @@ fn units_of(bytes: &[u8]) -> &[u16] {
     unsafe { bytes.align_to::<u16>() }.1
 }
 
-/// Bytes per piece of lines, about: pieces are cut at the first LF after this many (as UTF-16,
-/// at most twice as many bytes: still under 128 KiB).
+/// Bytes per piece of lines, about: pieces are cut at the first line end after this many (well
+/// under V8's large-object size, 128 KiB).
 pub const PIECE_BYTES: usize = 32 * 1024;
 
+/// `[start, end)` ranges ending at each of `ends` (and at `len`), empty ones left out.
+fn ranges(ends: &[u32], len: usize) -> Vec<Piece> {
+    let mut pieces = Vec::with_capacity(ends.len() + 1);
+    let mut start = 0;
+    for end in ends.iter().map(|&c| c as usize).chain(std::iter::once(len)) {
+        if end > start {
+            pieces.push(Piece { start, end });
+        }
+        start = start.max(end);
+    }
+    pieces
+}
+
 impl JsStrings {
-    /// ASCII text in pieces ending at `ends` (ndjson's groups).
+    /// One-byte text (ASCII: ndjson's groups and ASCII lines) in pieces ending at `ends` and at
+    /// its end.
     pub fn ascii(data: Vec<u8>, ends: &[u32]) -> Self {
-        let pieces = ends.iter().map(|&end| Piece { end, utf16: None }).collect();
         JsStrings {
+            pieces: ranges(ends, data.len()),
             data,
             units: Vec::new(),
-            pieces,
+            wide: false,
         }
     }
 
-    /// UTF-8 text made of whole lines, cut after the first LF past every [`PIECE_BYTES`], each
-    /// piece decoded here (on the worker thread) as `Buffer#toString()` would: ASCII pieces stay
-    /// one-byte, others become UTF-16 (invalid sequences become U+FFFD). Pieces end after a LF,
-    /// so they decode to exactly the pieces of the whole text's decoding.
-    pub fn utf8_lines(data: Vec<u8>) -> Self {
-        let mut pieces = Vec::new();
-        // At most one unit per byte, plus the one convert_utf8_to_utf16 wants spare, plus a
-        // byte in case the memory is not 2-aligned.
-        let room = 2 * (data.len() + 1) + 1;
-        let mut units = take(room);
-        units.resize(room, 0);
-        let mut used = 0;
-        let mut start = 0;
-        while start < data.len() {
-            let from = (start + PIECE_BYTES).min(data.len());
-            let end = memchr::memchr(b'\n', &data[from..]).map_or(data.len(), |p| from + p + 1);
-            let bytes = &data[start..end];
-            let utf16 = (!bytes.is_ascii()).then(|| {
-                let n = encoding_rs::mem::convert_utf8_to_utf16(
-                    bytes,
-                    &mut as_units(&mut units)[used..],
-                );
-                used += n;
-                (used - n, n)
-            });
-            pieces.push(Piece {
-                end: end as u32,
-                utf16,
-            });
-            start = end;
-        }
+    /// UTF-16 text (native-endian units in `units`, as [`as_units`] sees them; `len` units) in
+    /// pieces ending at `ends` and at its end.
+    pub fn utf16(units: Vec<u8>, len: usize, ends: &[u32]) -> Self {
         JsStrings {
-            data,
+            pieces: ranges(ends, len),
+            data: Vec::new(),
             units,
-            pieces,
+            wide: true,
+        }
+    }
+
+    /// How many pieces there are.
+    pub fn len(&self) -> usize {
+        self.pieces.len()
+    }
+
+    /// Whether there is no text.
+    pub fn is_empty(&self) -> bool {
+        self.pieces.is_empty()
+    }
+
+    /// Piece `i` as a JS string (copied into V8).
+    pub fn create<'env>(&self, env: &'env Env, i: usize) -> Result<JsString<'env>> {
+        let Some(p) = self.pieces.get(i) else {
+            return Err(napi::Error::new(
+                napi::Status::InvalidArg,
+                "no such piece of text",
+            ));
+        };
+        if self.wide {
+            env.create_string_utf16(&units_of(&self.units)[p.start..p.end])
+        } else {
+            env.create_string_latin1(&self.data[p.start..p.end])
         }
     }
 }
 
-impl TypeName for JsStrings {
-    fn type_name() -> &'static str {
-        "Array<string>"
-    }
-
-    fn value_type() -> ValueType {
-        ValueType::Object
-    }
-}
-
-fn check(status: sys::napi_status) -> Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(napi::Error::new(
-            napi::Status::GenericFailure,
-            "cannot create the strings of the transform's output",
-        ))
-    }
-}
-
-impl ToNapiValue for JsStrings {
-    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
-        let mut array = ptr::null_mut();
-        let result = (|| {
-            // SAFETY: plain N-API calls on the JS thread; each string is copied by V8 from
-            // memory owned by `val`, alive for the whole call.
-            unsafe {
-                check(sys::napi_create_array_with_length(
-                    env,
-                    val.pieces.len(),
-                    &mut array,
-                ))?;
-                let mut start = 0usize;
-                for (i, piece) in val.pieces.iter().enumerate() {
-                    let end = piece.end as usize;
-                    let mut s = ptr::null_mut();
-                    check(match piece.utf16 {
-                        Some((at, len)) => sys::napi_create_string_utf16(
-                            env,
-                            units_of(&val.units)[at..].as_ptr(),
-                            len as isize,
-                            &mut s,
-                        ),
-                        None => sys::napi_create_string_latin1(
-                            env,
-                            val.data[start..end].as_ptr().cast(),
-                            (end - start) as isize,
-                            &mut s,
-                        ),
-                    })?;
-                    check(sys::napi_set_element(env, array, i as u32, s))?;
-                    start = end;
-                }
-            }
-            Ok(array)
-        })();
-        give(val.data);
-        give(val.units);
-        result
+impl Drop for JsStrings {
+    fn drop(&mut self) {
+        give(std::mem::take(&mut self.data));
+        give(std::mem::take(&mut self.units));
     }
 }
 
@@ -268,33 +256,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cuts_lines_into_pieces_after_a_lf_and_decodes_like_to_string() {
-        let mut text = Vec::new();
-        for i in 0..20_000 {
-            text.extend_from_slice(format!("{i} café ").as_bytes());
-            text.extend_from_slice(b"\xe2\x82 ");
-            text.extend_from_slice("😀\r\n".as_bytes());
-        }
-        let ascii_tail = b"only ascii\n".repeat(10_000);
-        text.extend_from_slice(&ascii_tail);
-        text.extend_from_slice(b"no newline");
-        let s = JsStrings::utf8_lines(text.clone());
-        let mut start = 0;
-        let mut decoded: Vec<u16> = Vec::new();
-        for p in &s.pieces {
-            let end = p.end as usize;
-            assert!(end == text.len() || text[end - 1] == b'\n');
-            assert!(end - start < PIECE_BYTES + 64);
-            match p.utf16 {
-                Some((at, len)) => decoded.extend_from_slice(&units_of(&s.units)[at..at + len]),
-                None => decoded.extend(text[start..end].iter().map(|&b| b as u16)),
-            }
-            start = end;
-        }
-        assert_eq!(start, text.len());
-        assert!(s.pieces.iter().any(|p| p.utf16.is_none()));
-        let whole: Vec<u16> = String::from_utf8_lossy(&text).encode_utf16().collect();
-        assert_eq!(decoded, whole);
+    fn pieces_end_at_the_cuts_and_at_the_end() {
+        let s = JsStrings::utf16(vec![0; 64], 10, &[4, 4, 9]);
+        let got: Vec<_> = s.pieces.iter().map(|p| (p.start, p.end)).collect();
+        assert_eq!(got, vec![(0, 4), (4, 9), (9, 10)]);
+        let s = JsStrings::ascii(b"abcdef".to_vec(), &[2, 6]);
+        let got: Vec<_> = s.pieces.iter().map(|p| (p.start, p.end)).collect();
+        assert_eq!(got, vec![(0, 2), (2, 6)]);
     }
 
     #[test]
