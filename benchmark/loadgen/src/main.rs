@@ -342,8 +342,10 @@ impl Gen {
 
     async fn fanout(&self) -> Value {
         let a = &self.args;
-        // 16 KiB reads: a few hundred small messages each, and 160 MB at most for 10,000 clients.
-        let (conns, connect_ms) = self.connect(16 * 1024).await;
+        // Reads of up to 64 KiB (16 KiB beyond 2,000 clients, to keep the generator's memory
+        // near 160 MB at 10,000): a few hundred small messages or dozens of 1 KiB ones each.
+        let chunk = if a.conns <= 2000 { 64 * 1024 } else { 16 * 1024 };
+        let (conns, connect_ms) = self.connect(chunk).await;
         let delivered = Rc::new(Cell::new(0u64));
         let complete = Rc::new(Cell::new(0usize));
         let errors = Rc::new(Cell::new(0u64));
