@@ -86,6 +86,10 @@ struct Args {
     /// Fan-out: stop this many seconds after `ready` whatever happens.
     #[arg(long, default_value_t = 120.0)]
     timeout: f64,
+    /// Fan-out: the read buffer's growth step, KiB (bigger reads cost fewer system calls for
+    /// large messages; for small ones a smaller working set wins).
+    #[arg(long, default_value_t = 16)]
+    read_kib: usize,
     /// Handshakes in flight while connecting.
     #[arg(long, default_value_t = 200)]
     connect_concurrency: usize,
@@ -342,10 +346,9 @@ impl Gen {
 
     async fn fanout(&self) -> Value {
         let a = &self.args;
-        // Reads of up to 64 KiB (16 KiB beyond 2,000 clients, to keep the generator's memory
-        // near 160 MB at 10,000): a few hundred small messages or dozens of 1 KiB ones each.
-        let chunk = if a.conns <= 2000 { 64 * 1024 } else { 16 * 1024 };
-        let (conns, connect_ms) = self.connect(chunk).await;
+        // Reads of `--read-kib` (16 KiB by default: a few hundred small messages each, and
+        // 160 MB at most for 10,000 clients).
+        let (conns, connect_ms) = self.connect(a.read_kib.max(1) * 1024).await;
         let delivered = Rc::new(Cell::new(0u64));
         let complete = Rc::new(Cell::new(0usize));
         let errors = Rc::new(Cell::new(0u64));
