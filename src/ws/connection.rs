@@ -570,45 +570,10 @@ impl Conn {
         self.catch_up(self.hub.fanout_seq());
     }
 
-    fn push_chunk(&self, mut bytes: Bytes, notify: bool, counted: bool, direct: bool) {
+    fn push_chunk(&self, bytes: Bytes, notify: bool, counted: bool, direct: bool) {
         let spawn = {
             let mut o = self.out.lock().unwrap();
-            #[cfg(unix)]
-            if direct
-                && self.fd >= 0
-                && !self.hub.corked.load(Ordering::Acquire)
-                && !o.busy
-                && o.queue.is_empty()
-                && !self.is(TERMINATED | FINISHED | END)
-            {
-                // SAFETY: the descriptor stays open while `out` is locked and FINISHED is
-                // unset (finish() closes it under this lock); the buffer is valid for its length.
-                let n = unsafe {
-                    libc::send(
-                        self.fd,
-                        bytes.as_ptr().cast(),
-                        bytes.len(),
-                        libc::MSG_DONTWAIT | NO_SIGPIPE,
-                    )
-                };
-                if n > 0 {
-                    let n = n as usize;
-                    self.hub
-                        .stats
-                        .bytes_out
-                        .fetch_add(n as u64, Ordering::Relaxed);
-                    if n == bytes.len() {
-                        drop(o);
-                        if notify {
-                            self.push(record::SENT, 1, &[]);
-                            self.hub.flush_records();
-                        }
-                        return;
-                    }
-                    bytes.advance(n);
-                }
-                // EAGAIN or an error: the writer queues it and meets the error itself.
-            }
+            let was_empty = !o.busy && o.queue.is_empty();
             let len = bytes.len() as u64;
             o.queue.push_back(Chunk {
                 bytes,
@@ -619,21 +584,29 @@ impl Conn {
                 self.buffered.fetch_add(len, Ordering::AcqRel);
             }
             #[cfg(unix)]
-            if direct
-                && self.fd >= 0
-                && !o.writer
-                && self.hub.corked.load(Ordering::Acquire)
-                && !self.is(TERMINATED | FINISHED | END)
-            {
-                // JS is dispatching a batch: what it sends to this socket meanwhile goes out
-                // in one write from the JS thread when the batch ends (`flush_corked`), as
-                // uWS's cork does, rather than waking a runtime thread per socket.
-                if self.set(FLUSH_PENDING) & FLUSH_PENDING == 0 {
-                    if let Some(me) = self.me.upgrade() {
-                        self.hub.flush_later(me);
+            if direct && self.fd >= 0 && !self.is(TERMINATED | FINISHED | END) {
+                if !self.hub.corked.load(Ordering::Acquire) {
+                    // A frame that finds the queue empty is written at once from the calling
+                    // thread (one non-blocking send, as `ws` does); only what the kernel does
+                    // not take waits for the writer, which also meets any error.
+                    if was_empty {
+                        self.write_queue_now(&mut o);
+                        if o.queue.is_empty() {
+                            return;
+                        }
                     }
+                } else if !o.writer {
+                    // JS is dispatching a batch: what it sends to this socket meanwhile goes
+                    // out in one write from the JS thread when the batch ends
+                    // (`flush_corked`), as uWS's cork does, rather than waking a runtime
+                    // thread per socket.
+                    if self.set(FLUSH_PENDING) & FLUSH_PENDING == 0 {
+                        if let Some(me) = self.me.upgrade() {
+                            self.hub.flush_later(me);
+                        }
+                    }
+                    return;
                 }
-                return;
             }
             Self::claim_writer(&mut o)
         };
