@@ -11,6 +11,19 @@ const { transforms } = require('ferrocast');
 const { execFile } = require('node:child_process');
 const { runNode, ROOT } = require('./helpers');
 
+/** A Readable that pushes `chunk` `total` times; `source.produced` counts the pushes so far. */
+function repeatingSource(chunk, total) {
+  const source = new Readable({
+    read() {
+      if (source.produced === total) return this.push(null);
+      source.produced++;
+      this.push(chunk);
+    },
+  });
+  source.produced = 0;
+  return source;
+}
+
 /** Writes `chunks` into `stream` and resolves with everything it produced. */
 async function collect(stream, chunks) {
   const out = [];
@@ -382,21 +395,14 @@ describe('transforms', function () {
     it('honours backpressure from a slow writer', async function () {
       const chunk = Buffer.alloc(64 * 1024, 'abc\n');
       const total = 200;
-      let produced = 0;
       let consumed = 0;
       let maxLag = 0;
-      const source = new Readable({
-        read() {
-          if (produced === total) return this.push(null);
-          produced++;
-          this.push(chunk);
-        },
-      });
+      const source = repeatingSource(chunk, total);
       const sink = new Writable({
         highWaterMark: 1,
         write(c, _e, cb) {
           consumed += c.length;
-          maxLag = Math.max(maxLag, produced * chunk.length - consumed);
+          maxLag = Math.max(maxLag, source.produced * chunk.length - consumed);
           setImmediate(cb);
         },
       });
@@ -409,22 +415,15 @@ describe('transforms', function () {
     it('honours backpressure from a slow object consumer', async function () {
       const chunk = Buffer.from('line of text\n'.repeat(5000));
       const total = 100;
-      let produced = 0;
       let lines = 0;
       let maxLag = 0;
-      const source = new Readable({
-        read() {
-          if (produced === total) return this.push(null);
-          produced++;
-          this.push(chunk);
-        },
-      });
+      const source = repeatingSource(chunk, total);
       const sink = new Writable({
         objectMode: true,
         highWaterMark: 16,
         write(_line, _e, cb) {
           lines++;
-          maxLag = Math.max(maxLag, produced - lines / 5000);
+          maxLag = Math.max(maxLag, source.produced - lines / 5000);
           if (lines % 500 === 0) setImmediate(cb);
           else cb();
         },
