@@ -15,6 +15,7 @@
 //   node benchmark/fanout.js [--quick] [--rounds 2] [--conns 1000,10000] [--sizes 64,1024]
 //        [--count 1000] [--rate 1000] [--duration 10] [--only burst|rate] [--ws-max-deliveries 1e6]
 //        [--kinds ferrocast,ws,uws] [--no-write]
+// Environment: FANOUT_READ_KIB overrides the generator's read size (KiB); FANOUT_IDLE_MS its idle cut-off in the rate runs.
 
 const h = require('./lib/harness');
 
@@ -22,7 +23,7 @@ const h = require('./lib/harness');
 // messages at N ≤ 2,000 (fewer system calls; at 16 KiB the generator capped the 1 KiB bursts),
 // 16 KiB otherwise (for 64 B messages the smaller working set is faster: 64 KiB reads cut its
 // 64 B ceiling from ~11M to ~7M deliveries/s).
-const readArgs = (conns, size) => ['--read-kib', size >= 1024 && conns <= 2000 ? 64 : 16];
+const readArgs = (conns, size) => ['--read-kib', process.env.FANOUT_READ_KIB || (size >= 1024 && conns <= 2000 ? 64 : 16)];
 
 async function burstRun(kind, conns, size, wantCount, wsBudget) {
   // ws needs ~10 µs of main-thread time per delivery: its burst is capped at `wsBudget`
