@@ -62,6 +62,38 @@ describe('WebSocket over TLS and in-memory streams', function () {
     assert.deepStrictEqual(await done, [1000, 'tls bye']);
   });
 
+  it('broadcasts to TLS clients in order, with sends in between', async function () {
+    const port = server.address().port;
+    const clients = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const c = new WS(`wss://127.0.0.1:${port}`, { rejectUnauthorized: false });
+        c.got = [];
+        c.on('message', (d) => c.got.push(d.toString()));
+        await once(c, 'open');
+        return c;
+      }),
+    );
+    while (wss.clients.size < 3 || clients.some((c) => c.got.length < 1)) await new Promise((r) => setTimeout(r, 5));
+    const [first] = wss.clients;
+    const expected = ['secure'];
+    const expectedFirst = ['secure'];
+    for (let i = 0; i < 150; i++) {
+      wss.broadcast(`b${i}`);
+      expected.push(`b${i}`);
+      expectedFirst.push(`b${i}`);
+      if (i % 50 === 25) {
+        first.send(`only${i}`);
+        expectedFirst.push(`only${i}`);
+      }
+    }
+    const firstClient = () => clients.find((c) => c.got.includes('only25'));
+    while (clients.some((c) => c.got.length < expected.length) || !firstClient() || firstClient().got.length < expectedFirst.length) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    for (const c of clients) assert.deepStrictEqual(c.got, c === firstClient() ? expectedFirst : expected);
+    for (const c of clients) c.close();
+  });
+
   it('keeps output in Rust while the TLS socket is full, so maxBackpressure applies', async function () {
     const guarded = new WebSocket.WebSocketServer({ noServer: true, maxBackpressure: 1 << 20, backpressure: 'drop' });
     server.removeAllListeners('upgrade');
