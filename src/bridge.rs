@@ -152,6 +152,8 @@ struct Shared {
     /// Set while JS is dispatching a batch ([`Bridge::hold`]): the `max_delay` timer leaves
     /// the pending batch alone.
     held: AtomicBool,
+    /// Listed in [`IDLE_FLUSH`] to be flushed when a runtime worker runs out of work.
+    idle_flush: AtomicBool,
     closed: AtomicBool,
     unreported_drops: AtomicU64,
     delivered: AtomicU64,
@@ -198,6 +200,7 @@ impl Bridge {
             room,
             wake: Arc::new(Notify::new()),
             held: AtomicBool::new(false),
+            idle_flush: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             unreported_drops: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
@@ -322,12 +325,31 @@ impl Bridge {
         self.shared.in_flight.load(Ordering::Acquire)
     }
 
+    /// Hands the pending batch to JS when the runtime worker that calls this runs out of work
+    /// (and JS is idle then), instead of now: a worker that reads many sockets in one round
+    /// sends one batch for the round, not one per read, while a lone event still goes at once
+    /// (the worker parks right after). Off the runtime, it is [`Bridge::flush_if_idle`].
+    pub fn flush_when_worker_idle(&self) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            self.flush_if_idle();
+            return;
+        }
+        if !self.shared.idle_flush.swap(true, Ordering::AcqRel) {
+            IDLE_FLUSH
+                .lock()
+                .unwrap()
+                .push(Arc::downgrade(&self.shared));
+        }
+    }
+
     /// Hands the pending batch to JS now if JS has taken every earlier batch, so a lone event
     /// is not held for `max_delay`; otherwise leaves it to grow (it goes at `max_batch`, at
     /// `max_delay`, or at the next call that finds JS idle). Latency stays low when traffic is
     /// light and batches grow when it is heavy.
     pub fn flush_if_idle(&self) {
-        if self.shared.in_flight.load(Ordering::Acquire) == 0 {
+        if self.shared.in_flight.load(Ordering::Acquire) == 0
+            && !self.shared.held.load(Ordering::Acquire)
+        {
             self.flush();
         }
     }
@@ -428,6 +450,21 @@ impl Bridge {
             delivered: s.delivered.load(Ordering::Relaxed),
             dropped: s.dropped.load(Ordering::Relaxed),
             batches: s.batches.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Bridges waiting for a runtime worker to run out of work ([`Bridge::flush_when_worker_idle`]).
+static IDLE_FLUSH: Mutex<Vec<std::sync::Weak<Shared>>> = Mutex::new(Vec::new());
+
+/// Flushes the bridges that asked for it (the runtime calls this when a worker is about to park).
+pub fn flush_idle_bridges() {
+    let list = std::mem::take(&mut *IDLE_FLUSH.lock().unwrap());
+    for weak in list {
+        if let Some(shared) = weak.upgrade() {
+            // Cleared first: a record pushed from here on registers the bridge again.
+            shared.idle_flush.store(false, Ordering::Release);
+            Bridge { shared }.flush_if_idle();
         }
     }
 }

@@ -33,6 +33,7 @@ fn build() -> Runtime {
         .worker_threads(workers)
         .thread_name("ferrocast-rt")
         .on_thread_start(lower_priority)
+        .on_thread_park(crate::bridge::flush_idle_bridges)
         .enable_all()
         .build()
         .expect("ferrocast: cannot start the tokio runtime")

@@ -793,7 +793,7 @@ impl Conn {
         if let Err(e) = result {
             self.on_protocol_error(e);
         }
-        self.hub.flush_records();
+        self.hub.flush_records_when_idle();
     }
 
     fn on_protocol_error(&self, e: ProtocolError) {

@@ -117,6 +117,14 @@ impl HubCore {
         }
     }
 
+    /// Like [`HubCore::flush_records`], but from a runtime worker it waits until the worker
+    /// runs out of work, so one round of reads makes one batch.
+    pub(crate) fn flush_records_when_idle(&self) {
+        if !self.dispatching.load(Ordering::SeqCst) {
+            self.bridge.flush_when_worker_idle();
+        }
+    }
+
     /// Hands pending records to JS unless JS is dispatching (it flushes when it is done).
     pub(crate) fn flush_records(&self) {
         if !self.dispatching.load(Ordering::SeqCst) {
