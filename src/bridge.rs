@@ -342,8 +342,8 @@ impl Bridge {
         }
     }
 
-    /// Hands the pending batch to JS now if JS has taken every earlier batch, so a lone event
-    /// is not held for `max_delay`; otherwise leaves it to grow (it goes at `max_batch`, at
+    /// Hands the pending batch to JS now if JS has taken every earlier batch and is not held
+    /// ([`Bridge::hold`]), so a lone event is not held for `max_delay`; otherwise leaves it to grow (it goes at `max_batch`, at
     /// `max_delay`, or at the next call that finds JS idle). Latency stays low when traffic is
     /// light and batches grow when it is heavy.
     pub fn flush_if_idle(&self) {

@@ -447,13 +447,9 @@ impl Conn {
                     self.take_entries(&mut o, entries[skip..].iter().map(|e| &**e), upto)
                 }
             };
-            #[cfg(unix)]
-            if queued && was_empty && self.fd >= 0 && !self.is(TERMINATED | FINISHED | END) {
-                self.write_queue_now(&mut o);
-                queued = !o.queue.is_empty();
+            if queued && was_empty && self.can_write_now() {
+                queued = !self.write_queue_now(&mut o);
             }
-            #[cfg(not(unix))]
-            let _ = was_empty;
             (queued, close, queued && Self::claim_writer(&mut o))
         };
         self.after_catch_up(queued, close, spawn);
@@ -535,11 +531,18 @@ impl Conn {
         }
     }
 
-    /// Writes the front of the queue with one non-blocking `sendmsg` (the caller holds `out`
-    /// and knows no writer holds bytes) and takes what the kernel accepted off the queue. An
-    /// error or `EAGAIN` leaves the bytes queued for the writer, which meets the error itself.
+    /// Whether the calling thread may write this socket itself ([`Conn::write_queue_now`]): it
+    /// has a descriptor and is not ending.
+    fn can_write_now(&self) -> bool {
+        self.fd >= 0 && !self.is(TERMINATED | FINISHED | END)
+    }
+
+    /// Writes the front of the queue with one non-blocking `sendmsg` (the caller holds `out`,
+    /// knows no writer holds bytes and checked [`Conn::can_write_now`]) and takes what the
+    /// kernel accepted off the queue. Returns whether the queue is now empty. An error or
+    /// `EAGAIN` leaves the bytes queued for the writer, which meets the error itself.
     #[cfg(unix)]
-    fn write_queue_now(&self, o: &mut Outbound) {
+    fn write_queue_now(&self, o: &mut Outbound) -> bool {
         let mut iov = [libc::iovec {
             iov_base: std::ptr::null_mut(),
             iov_len: 0,
@@ -563,6 +566,13 @@ impl Conn {
         if sent > 0 {
             self.advance(&mut o.queue, sent as usize);
         }
+        o.queue.is_empty()
+    }
+
+    /// No descriptors to write to here ([`Conn::can_write_now`] is false).
+    #[cfg(not(unix))]
+    fn write_queue_now(&self, _o: &mut Outbound) -> bool {
+        false
     }
 
     /// [`Conn::catch_up`] to the latest fan-out frame of the hub.
@@ -583,17 +593,13 @@ impl Conn {
             if counted {
                 self.buffered.fetch_add(len, Ordering::AcqRel);
             }
-            #[cfg(unix)]
-            if direct && self.fd >= 0 && !self.is(TERMINATED | FINISHED | END) {
+            if direct && self.can_write_now() {
                 if !self.hub.corked.load(Ordering::Acquire) {
                     // A frame that finds the queue empty is written at once from the calling
                     // thread (one non-blocking send, as `ws` does); only what the kernel does
                     // not take waits for the writer, which also meets any error.
-                    if was_empty {
-                        self.write_queue_now(&mut o);
-                        if o.queue.is_empty() {
-                            return;
-                        }
+                    if was_empty && self.write_queue_now(&mut o) {
+                        return;
                     }
                 } else if !o.writer {
                     // JS is dispatching a batch: what it sends to this socket meanwhile goes
@@ -623,12 +629,8 @@ impl Conn {
             if o.writer || o.queue.is_empty() {
                 return;
             }
-            #[cfg(unix)]
-            if !o.busy && self.fd >= 0 && !self.is(TERMINATED | FINISHED | END) {
-                self.write_queue_now(&mut o);
-                if o.queue.is_empty() {
-                    return;
-                }
+            if !o.busy && self.can_write_now() && self.write_queue_now(&mut o) {
+                return;
             }
             Self::claim_writer(&mut o)
         };

@@ -47,8 +47,6 @@ pub struct HubCore {
     /// JS is dispatching a batch of several records: sends are queued for the runtime to write
     /// (corked) instead of written directly from the JS thread.
     pub(crate) corked: AtomicBool,
-    /// JS is dispatching a batch: new records wait and go as one batch when it is done.
-    dispatching: AtomicBool,
     /// Connections with bytes queued while corked, written when the batch ends.
     to_flush: Mutex<Vec<Arc<Conn>>>,
     /// Fan-out frames not yet taken by every connection, in sequence order.
@@ -120,16 +118,13 @@ impl HubCore {
     /// Like [`HubCore::flush_records`], but from a runtime worker it waits until the worker
     /// runs out of work, so one round of reads makes one batch.
     pub(crate) fn flush_records_when_idle(&self) {
-        if !self.dispatching.load(Ordering::SeqCst) {
-            self.bridge.flush_when_worker_idle();
-        }
+        self.bridge.flush_when_worker_idle();
     }
 
-    /// Hands pending records to JS unless JS is dispatching (it flushes when it is done).
+    /// Hands pending records to JS unless JS is dispatching (the bridge is held then, and
+    /// releasing it flushes).
     pub(crate) fn flush_records(&self) {
-        if !self.dispatching.load(Ordering::SeqCst) {
-            self.bridge.flush_if_idle();
-        }
+        self.bridge.flush_if_idle();
     }
 }
 
@@ -355,7 +350,6 @@ impl NativeWsHub {
                 topics: Topics::default(),
                 stats: HubStats::default(),
                 corked: AtomicBool::new(false),
-                dispatching: AtomicBool::new(false),
                 to_flush: Mutex::new(Vec::new()),
                 log: Mutex::new(VecDeque::new()),
                 seq: AtomicU64::new(0),
@@ -374,7 +368,6 @@ impl NativeWsHub {
     #[napi]
     pub fn dispatch(&self, on: bool, cork: bool) {
         self.core.corked.store(cork, Ordering::Release);
-        self.core.dispatching.store(on, Ordering::SeqCst);
         if !cork {
             self.core.flush_corked();
         }
