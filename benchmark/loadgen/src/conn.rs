@@ -171,6 +171,65 @@ impl Conn {
         }
     }
 
+    /// Discard mode (fan-out bursts of equal frames): receives up to `max` bytes with `MSG_TRUNC`,
+    /// which on TCP drops them in the kernel instead of copying them to user space, and returns
+    /// how many there were. The caller counts frames from bytes and checks frame boundaries with
+    /// sampled `read_message` calls.
+    #[cfg(target_os = "linux")]
+    pub async fn discard(&mut self, max: usize) -> io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        use tokio::io::Interest;
+        let fd = self.stream.as_raw_fd();
+        // Never written to (MSG_TRUNC), but the kernel checks the range is user memory.
+        let mut scratch = [0u8; 1];
+        loop {
+            self.stream.readable().await?;
+            let got = self.stream.try_io(Interest::READABLE, || {
+                // SAFETY: with MSG_TRUNC a TCP socket copies nothing into the buffer, and `fd`
+                // stays open for the duration of the call.
+                let n = unsafe {
+                    libc::recv(
+                        fd,
+                        scratch.as_mut_ptr().cast(),
+                        max,
+                        libc::MSG_TRUNC | libc::MSG_DONTWAIT,
+                    )
+                };
+                if n < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
+            });
+            match got {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "server closed the TCP connection",
+                    ))
+                }
+                Ok(n) => {
+                    self.read_at = crate::sys::mono_ns();
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Drops the bytes already read but not parsed and returns how many there were.
+    pub fn take_buffered(&mut self) -> usize {
+        let n = self.buf.len();
+        self.buf.clear();
+        n
+    }
+
+    /// When the last read returned (CLOCK_MONOTONIC ns).
+    pub fn read_at(&self) -> u64 {
+        self.read_at
+    }
+
     /// Reads frames until one ends a data message; the stamp is the message's first frame's.
     pub async fn read_message(&mut self) -> io::Result<Seen> {
         let mut first_stamp = None;

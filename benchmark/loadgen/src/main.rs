@@ -90,6 +90,12 @@ struct Args {
     /// large messages; for small ones a smaller working set wins).
     #[arg(long, default_value_t = 16)]
     read_kib: usize,
+    /// Fan-out burst: after the first message, receive with MSG_TRUNC (the kernel drops the
+    /// bytes instead of copying them), count messages as bytes / the first frame's length, and
+    /// check a frame boundary every 64 reads. Every message of a burst has the same length, so
+    /// the count is exact; it takes the copy (~2.3 GB/s at 1 KiB) off the generator's core.
+    #[arg(long)]
+    discard: bool,
     /// Handshakes in flight while connecting.
     #[arg(long, default_value_t = 200)]
     connect_concurrency: usize,
@@ -367,8 +373,36 @@ impl Gen {
                 cpu_at_first.clone(),
                 hist.clone(),
             );
+            let discard = a.discard && a.mode == Mode::FanoutBurst;
+            let chunk = a.read_kib.max(1) * 4096;
             tokio::task::spawn_local(async move {
                 let mut mine = 0u64;
+                let credit = |frames: u64, now: u64, mine: &mut u64| {
+                    if first_ns.get() == 0 {
+                        first_ns.set(now);
+                        cpu_at_first.set(sys::cpu_seconds());
+                    }
+                    last_ns.set(now);
+                    delivered.set(delivered.get() + frames);
+                    let was = *mine;
+                    *mine += frames;
+                    if was < expect && *mine >= expect {
+                        complete.set(complete.get() + 1);
+                    }
+                };
+                if discard {
+                    if let Err(e) = discard_burst(&mut c, expect, chunk, &mut |n, now| {
+                        credit(n, now, &mut mine)
+                    })
+                    .await
+                    {
+                        if e.kind() == std::io::ErrorKind::InvalidData {
+                            eprintln!("loadgen: {e}");
+                        }
+                        errors.set(errors.get() + 1);
+                        return;
+                    }
+                }
                 loop {
                     let seen = match c.read_message().await {
                         Ok(s) => s,
@@ -378,21 +412,12 @@ impl Gen {
                         }
                     };
                     let now = seen.at_ns;
-                    if first_ns.get() == 0 {
-                        first_ns.set(now);
-                        cpu_at_first.set(sys::cpu_seconds());
-                    }
-                    last_ns.set(now);
-                    delivered.set(delivered.get() + 1);
                     if let Some(st) = seen.stamp {
                         let _ = hist
                             .borrow_mut()
                             .record((now.saturating_sub(st) / 1000).max(1));
                     }
-                    mine += 1;
-                    if mine == expect {
-                        complete.set(complete.get() + 1);
-                    }
+                    credit(1, now, &mut mine);
                 }
             });
         }
@@ -470,6 +495,55 @@ impl Gen {
 }
 
 /// Returns when stdin says `quit` or closes.
+/// Receives one connection's burst in discard mode (see `--discard`), calling `credit(messages,
+/// at_ns)` as whole frames arrive, until `expect` messages are in. The first message and every
+/// 64th read are parsed; a parsed frame of another length ends the run with `InvalidData`.
+async fn discard_burst(
+    c: &mut Conn,
+    expect: u64,
+    chunk: usize,
+    credit: &mut impl FnMut(u64, u64),
+) -> std::io::Result<()> {
+    let bad = |msg: String| std::io::Error::new(std::io::ErrorKind::InvalidData, msg);
+    let first = c.read_message().await?;
+    let frame = first.header.total_len() as u64;
+    if !first.header.fin {
+        return Err(bad("discard mode needs unfragmented messages".into()));
+    }
+    credit(1, first.at_ns);
+    let total = expect * frame;
+    let mut consumed = frame + c.take_buffered() as u64;
+    let mut credited = 1u64;
+    let mut reads = 0u64;
+    while consumed < total {
+        reads += 1;
+        if reads % 64 == 0 && consumed % frame == 0 {
+            let seen = c.read_message().await?;
+            if seen.header.total_len() as u64 != frame {
+                return Err(bad(format!(
+                    "discard mode: a {}-byte frame after {}-byte ones",
+                    seen.header.total_len(),
+                    frame
+                )));
+            }
+            consumed += frame + c.take_buffered() as u64;
+        } else {
+            let mut want = (total - consumed).min(chunk as u64);
+            if reads % 64 == 63 && consumed % frame != 0 {
+                // Stop at a frame boundary so that the next read can be parsed.
+                want = want.min(frame - consumed % frame);
+            }
+            consumed += c.discard(want as usize).await? as u64;
+        }
+        let whole = (consumed / frame).min(expect);
+        if whole > credited {
+            credit(whole - credited, c.read_at());
+            credited = whole;
+        }
+    }
+    Ok(())
+}
+
 async fn wait_stdin() {
     use tokio::io::AsyncBufReadExt;
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
