@@ -218,10 +218,10 @@ impl Conn {
         }
     }
 
-    /// Drops the bytes already read but not parsed and returns how many there were.
-    pub fn take_buffered(&mut self) -> usize {
-        let n = self.buf.len();
-        self.buf.clear();
+    /// Drops up to `max` of the bytes already read but not parsed and returns how many.
+    pub fn skip_buffered(&mut self, max: usize) -> usize {
+        let n = self.buf.len().min(max);
+        self.buf.advance(n);
         n
     }
 

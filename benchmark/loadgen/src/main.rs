@@ -496,8 +496,9 @@ impl Gen {
 
 /// Returns when stdin says `quit` or closes.
 /// Receives one connection's burst in discard mode (see `--discard`), calling `credit(messages,
-/// at_ns)` as whole frames arrive, until `expect` messages are in. The first message and every
-/// 64th read are parsed; a parsed frame of another length ends the run with `InvalidData`.
+/// at_ns)` as whole frames arrive, until `expect` messages are in. The first and the last
+/// message and one read in 64 are parsed: a frame of another length, or bytes that do not add up
+/// to whole frames, end the run with an error or leave the connection incomplete.
 async fn discard_burst(
     c: &mut Conn,
     expect: u64,
@@ -505,42 +506,52 @@ async fn discard_burst(
     credit: &mut impl FnMut(u64, u64),
 ) -> std::io::Result<()> {
     let bad = |msg: String| std::io::Error::new(std::io::ErrorKind::InvalidData, msg);
+    let check = |seen: &conn::Seen, frame: u64| {
+        if !seen.header.fin || seen.header.total_len() as u64 != frame {
+            return Err(bad(format!(
+                "discard mode: a {}-byte frame after {frame}-byte ones",
+                seen.header.total_len()
+            )));
+        }
+        Ok(())
+    };
     let first = c.read_message().await?;
     let frame = first.header.total_len() as u64;
-    if !first.header.fin {
-        return Err(bad("discard mode needs unfragmented messages".into()));
-    }
+    check(&first, frame)?;
     credit(1, first.at_ns);
-    let total = expect * frame;
-    let mut consumed = frame + c.take_buffered() as u64;
+    if expect <= 1 {
+        return Ok(());
+    }
+    // Bytes up to the start of the last frame, which is parsed.
+    let stop = (expect - 1) * frame;
+    let mut consumed = frame;
+    consumed += c.skip_buffered((stop - consumed) as usize) as u64;
     let mut credited = 1u64;
     let mut reads = 0u64;
-    while consumed < total {
+    while consumed < stop {
         reads += 1;
-        if reads % 64 == 0 && consumed % frame == 0 {
-            let seen = c.read_message().await?;
-            if seen.header.total_len() as u64 != frame {
-                return Err(bad(format!(
-                    "discard mode: a {}-byte frame after {}-byte ones",
-                    seen.header.total_len(),
-                    frame
-                )));
-            }
-            consumed += frame + c.take_buffered() as u64;
+        if reads.is_multiple_of(64) && consumed.is_multiple_of(frame) {
+            check(&c.read_message().await?, frame)?;
+            consumed += frame;
+            consumed += c.skip_buffered((stop - consumed) as usize) as u64;
         } else {
-            let mut want = (total - consumed).min(chunk as u64);
-            if reads % 64 == 63 && consumed % frame != 0 {
+            // The buffer is empty here: skip_buffered only leaves bytes once `stop` is reached.
+            let mut want = (stop - consumed).min(chunk as u64);
+            if reads % 64 == 63 && !consumed.is_multiple_of(frame) {
                 // Stop at a frame boundary so that the next read can be parsed.
                 want = want.min(frame - consumed % frame);
             }
             consumed += c.discard(want as usize).await? as u64;
         }
-        let whole = (consumed / frame).min(expect);
+        let whole = consumed / frame;
         if whole > credited {
             credit(whole - credited, c.read_at());
             credited = whole;
         }
     }
+    let last = c.read_message().await?;
+    check(&last, frame)?;
+    credit(expect - credited, last.at_ns);
     Ok(())
 }
 

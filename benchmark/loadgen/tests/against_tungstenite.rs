@@ -243,6 +243,82 @@ async fn fanout_counts_every_message_through_pings_and_fragments() {
     assert_eq!(pongs.load(Ordering::Relaxed), CONNS as u64 * PER_CONN / 10);
 }
 
+/// A tungstenite server that sends `per_conn` binary messages of `size` bytes to each of `conns`
+/// clients, the message at index `odd` (if any) one byte longer.
+async fn burst_server(conns: usize, per_conn: u64, size: usize, odd: Option<u64>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut sockets = Vec::new();
+        for _ in 0..conns {
+            let (tcp, _) = listener.accept().await.unwrap();
+            sockets.push(tokio_tungstenite::accept_async(tcp).await.unwrap());
+        }
+        for mut ws in sockets {
+            tokio::spawn(async move {
+                for i in 0..per_conn {
+                    let len = if Some(i) == odd { size + 1 } else { size };
+                    ws.feed(Message::Binary(vec![b'x'; len].into()))
+                        .await
+                        .unwrap();
+                }
+                ws.flush().await.unwrap();
+                while let Some(Ok(_)) = ws.next().await {}
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discard_mode_counts_equal_frames_exactly() {
+    // 20,000 messages of 1 KiB per connection: many discard reads, and sampled parses.
+    let port = burst_server(3, 20_000, 1024, None).await.to_string();
+    let r = run_loadgen(&args(&[
+        "fanout-burst",
+        "--port",
+        &port,
+        "--conns",
+        "3",
+        "--expect",
+        "20000",
+        "--idle-ms",
+        "2000",
+        "--timeout",
+        "20",
+        "--discard",
+    ]))
+    .await;
+    assert_eq!(r["delivered"], 60_000u64, "{r}");
+    assert_eq!(r["outcome"], "complete");
+    assert_eq!(r["conns_complete"], 3);
+    assert_eq!(r["errors"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discard_mode_reports_a_frame_of_another_length() {
+    // The odd message lands where no parse samples it or where one does; either way the byte
+    // count no longer adds up to whole frames, so the connection cannot complete.
+    let port = burst_server(1, 5_000, 64, Some(2_500)).await.to_string();
+    let r = run_loadgen(&args(&[
+        "fanout-burst",
+        "--port",
+        &port,
+        "--conns",
+        "1",
+        "--expect",
+        "5000",
+        "--idle-ms",
+        "500",
+        "--timeout",
+        "20",
+        "--discard",
+    ]))
+    .await;
+    assert_eq!(r["conns_complete"], 0, "{r}");
+    assert_ne!(r["outcome"], "complete");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_holds_connections_until_stdin_closes() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
