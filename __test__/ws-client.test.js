@@ -155,6 +155,30 @@ describe('WebSocket (client)', function () {
         await closed(ws);
       });
 
+      it('reads send options the way ws merges them (own enumerable properties only)', async function () {
+        const ws = new WebSocket(url(wss));
+        await once(ws, 'open');
+        const server = await serverSide;
+        const got = collect(server, 4);
+        // ws spreads options over its defaults: an own `binary: undefined` wins (text), an
+        // inherited or non-enumerable `binary` is ignored (a Buffer stays binary).
+        ws.send(Buffer.from('own undefined'), { binary: undefined });
+        ws.send(Buffer.from('inherited'), Object.create({ binary: false }));
+        ws.send(Buffer.from('hidden'), Object.defineProperty({}, 'binary', { value: false }));
+        ws.send('string options', 'not an object');
+        assert.deepStrictEqual(
+          (await got).map(([d, b]) => [d.toString(), b]),
+          [
+            ['own undefined', false],
+            ['inherited', true],
+            ['hidden', true],
+            ['string options', false],
+          ],
+        );
+        ws.close();
+        await closed(ws);
+      });
+
       it('keeps order when a Blob is followed by other sends', async function () {
         const ws = new WebSocket(url(wss));
         await once(ws, 'open');

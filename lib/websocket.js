@@ -32,6 +32,7 @@ const subprotocolRegex = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
 const kStatusCode = Symbol('ferrocast.ws.statusCode');
 const kAborted = Symbol('ferrocast.ws.aborted');
 const NOOP = () => {};
+const isOwnEnumerable = Object.prototype.propertyIsEnumerable;
 
 /** Whether `code` may be sent or received in a close frame. */
 function isValidStatusCode(code) {
@@ -510,39 +511,41 @@ class WebSocket extends EventEmitter {
       sendAfterClose(this, data, cb);
       return;
     }
-    const opts = {
-      binary: typeof data !== 'string',
-      mask: !this._isServer,
-      fin: true,
-      ...options,
-    };
+    // ws merges `options` over its defaults with an object spread; reading its own enumerable
+    // properties gives the same answer without making an object per message.
+    let binary = typeof data !== 'string';
+    let mask = !this._isServer;
+    let fin = true;
+    if (options !== undefined && options !== null) {
+      if (isOwnEnumerable.call(options, 'binary')) binary = options.binary;
+      if (isOwnEnumerable.call(options, 'mask')) mask = options.mask;
+      if (isOwnEnumerable.call(options, 'fin')) fin = options.fin;
+    }
     if (isBlob(data)) {
-      this._queueBlob(data, (buf) => this._sendData(buf, opts, cb));
+      this._queueBlob(data, (buf) => this._sendData(buf, binary, fin, mask, cb));
       return;
     }
     if (!data) data = EMPTY_BUFFER;
     else if (typeof data !== 'string') data = toBuffer(data);
     if (this._blobQueue !== null) {
-      this._blobQueue.push(() => this._sendData(data, opts, cb));
+      this._blobQueue.push(() => this._sendData(data, binary, fin, mask, cb));
       return;
     }
-    this._sendData(data, opts, cb);
+    this._sendData(data, binary, fin, mask, cb);
   }
 
   /** @private */
-  _sendData(data, opts, cb) {
+  _sendData(data, binary, fin, mask, cb) {
     if (this._native === null || this._readyState !== WebSocket.OPEN) {
       sendAfterClose(this, data, cb);
       return;
     }
-    const opcode = this._fragmenting ? 0 : opts.binary ? 2 : 1;
-    this._fragmenting = !opts.fin;
-    const fin = !!opts.fin;
-    const mask = !!opts.mask;
+    const opcode = this._fragmenting ? 0 : binary ? 2 : 1;
+    this._fragmenting = !fin;
+    // One flags word (see `send_buffer` in src/ws/server.rs): opcode, FIN, MASK, NOTIFY.
+    const flags = opcode | (fin ? 4 : 0) | (mask ? 8 : 0) | (cb ? 16 : 0);
     const status =
-      typeof data === 'string'
-        ? this._native.sendString(data, opcode, fin, mask, !!cb)
-        : this._native.sendBuffer(data, opcode, fin, mask, !!cb);
+      typeof data === 'string' ? this._native.sendString(data, flags) : this._native.sendBuffer(data, flags);
     this._settle(status, cb);
   }
 

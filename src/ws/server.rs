@@ -491,6 +491,13 @@ fn server_frame(data: &[u8], binary: bool) -> Bytes {
     Bytes::from(frame::encode(op, true, &[data], None))
 }
 
+/// `send_buffer` flag: the frame ends its message.
+const SEND_FIN: u32 = 4;
+/// `send_buffer` flag: mask the frame (clients do).
+const SEND_MASK: u32 = 8;
+/// `send_buffer` flag: report a `SENT` record once the frame is written.
+const SEND_NOTIFY: u32 = 16;
+
 fn data_opcode(opcode: u32) -> u8 {
     match opcode {
         0 => OP_CONT,
@@ -507,17 +514,16 @@ pub struct NativeWsConnection {
 
 impl NativeWsConnection {
     /// Frames `payload` as one data frame and queues it after whatever the hub queued earlier.
-    fn send_payload(
-        &self,
-        payload: &[u8],
-        opcode: u32,
-        fin: bool,
-        mask: Option<bool>,
-        notify: bool,
-    ) -> u32 {
+    fn send_payload(&self, payload: &[u8], flags: u32) -> u32 {
         self.conn.catch_up_to_hub();
-        let frame = self.conn.frame(data_opcode(opcode), fin, &[payload], mask);
-        self.conn.enqueue(frame, true, notify, true)
+        let frame = self.conn.frame(
+            data_opcode(flags & 3),
+            flags & SEND_FIN != 0,
+            &[payload],
+            Some(flags & SEND_MASK != 0),
+        );
+        self.conn
+            .enqueue(frame, true, flags & SEND_NOTIFY != 0, true)
     }
 }
 
@@ -529,33 +535,20 @@ impl NativeWsConnection {
         self.conn.id
     }
 
-    /// Queues a data frame with `data` as payload (`opcode` 0 continuation, 1 text, 2 binary).
-    /// `mask` overrides the role's default; `notify` asks for a `SENT` record once written.
-    /// Returns 0 when queued, 1 when the connection is closing, 2 when the backpressure policy
-    /// dropped it.
+    /// Queues a data frame with `data` as payload. `flags` packs the frame's options into one
+    /// argument (this is the hot path; each argument is a conversion): bits 0–1 the opcode (0
+    /// continuation, 1 text, 2 binary), [`SEND_FIN`], [`SEND_MASK`] (else the frame is not
+    /// masked) and [`SEND_NOTIFY`] (a `SENT` record once written). Returns 0 when queued, 1 when
+    /// the connection is closing, 2 when the backpressure policy dropped it.
     #[napi]
-    pub fn send_buffer(
-        &self,
-        data: BufferSlice,
-        opcode: u32,
-        fin: bool,
-        mask: Option<bool>,
-        notify: bool,
-    ) -> u32 {
-        self.send_payload(&data, opcode, fin, mask, notify)
+    pub fn send_buffer(&self, data: BufferSlice, flags: u32) -> u32 {
+        self.send_payload(&data, flags)
     }
 
     /// `send_buffer` for a string (sent as its UTF-8 bytes).
     #[napi]
-    pub fn send_string(
-        &self,
-        data: String,
-        opcode: u32,
-        fin: bool,
-        mask: Option<bool>,
-        notify: bool,
-    ) -> u32 {
-        self.send_payload(data.as_bytes(), opcode, fin, mask, notify)
+    pub fn send_string(&self, data: String, flags: u32) -> u32 {
+        self.send_payload(data.as_bytes(), flags)
     }
 
     /// Queues a ping (`pong` false) or pong with `data` (at most 125 bytes; JS checks).
