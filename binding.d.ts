@@ -161,14 +161,15 @@ export declare class NativeWsConnection {
   /** The connection's id (the tag of its bridge records). */
   get id(): number
   /**
-   * Queues a data frame with `data` as payload (`opcode` 0 continuation, 1 text, 2 binary).
-   * `mask` overrides the role's default; `notify` asks for a `SENT` record once written.
-   * Returns 0 when queued, 1 when the connection is closing, 2 when the backpressure policy
-   * dropped it.
+   * Queues a data frame with `data` as payload. `flags` packs the frame's options into one
+   * argument (this is the hot path; each argument is a conversion): the opcode (0
+   * continuation, 1 text, 2 binary) | 4 FIN | 8 mask the frame | 16 report a `SENT` record
+   * once written. Returns 0 when queued, 1 when the connection is closing, 2 when the
+   * backpressure policy dropped it.
    */
-  sendBuffer(data: Buffer, opcode: number, fin: boolean, mask: boolean | undefined | null, notify: boolean): number
+  sendBuffer(data: Buffer, flags: number): number
   /** `send_buffer` for a string (sent as its UTF-8 bytes). */
-  sendString(data: string, opcode: number, fin: boolean, mask: boolean | undefined | null, notify: boolean): number
+  sendString(data: string, flags: number): number
   /** Queues a ping (`pong` false) or pong with `data` (at most 125 bytes; JS checks). */
   control(pong: boolean, data: Buffer, mask: boolean | undefined | null, notify: boolean): number
   /** Starts the closing handshake with `code` (none when absent) and `reason`. */

@@ -536,10 +536,10 @@ impl NativeWsConnection {
     }
 
     /// Queues a data frame with `data` as payload. `flags` packs the frame's options into one
-    /// argument (this is the hot path; each argument is a conversion): bits 0–1 the opcode (0
-    /// continuation, 1 text, 2 binary), [`SEND_FIN`], [`SEND_MASK`] (else the frame is not
-    /// masked) and [`SEND_NOTIFY`] (a `SENT` record once written). Returns 0 when queued, 1 when
-    /// the connection is closing, 2 when the backpressure policy dropped it.
+    /// argument (this is the hot path; each argument is a conversion): the opcode (0
+    /// continuation, 1 text, 2 binary) | 4 FIN | 8 mask the frame | 16 report a `SENT` record
+    /// once written. Returns 0 when queued, 1 when the connection is closing, 2 when the
+    /// backpressure policy dropped it.
     #[napi]
     pub fn send_buffer(&self, data: BufferSlice, flags: u32) -> u32 {
         self.send_payload(&data, flags)
