@@ -50,6 +50,29 @@ describe('bridge (Rust → JS delivery)', function () {
       assert.strictEqual(values[9999].toString(), '0123456789abcdef');
     });
 
+    it('delivers batches above the copy limit (external arrays) as intact as small ones', async function () {
+      // Columns of at most 64 KiB are copied into JS arrays; these batches of up to 16,384
+      // records carry 128 KiB of numbers or 256 KiB of bytes, handed over without a copy.
+      for (const payload of ['number', 'bytes']) {
+        const total = 100000;
+        const source = new BenchSource({ payload, maxBatch: 16384, highWaterMark: 200000, overflow: 'wait' });
+        const { values } = collect(source);
+        source.start(0, total);
+        busy(20); // let Rust fill whole batches
+        while (source.produced < total) await new Promise((r) => setTimeout(r, 5));
+        const closed = once(source, 'close');
+        source.close();
+        await closed;
+        assert.strictEqual(values.length, total);
+        if (payload === 'number') {
+          for (let i = 0; i < total; i++) if (values[i] !== i) assert.fail(`event ${i} arrived as ${values[i]}`);
+        } else {
+          assert.ok(values.every((v) => Buffer.isBuffer(v) && v.toString() === '0123456789abcdef'));
+        }
+        assert.ok(source.stats().batches < total / 1000, `expected big batches, got ${source.stats().batches}`);
+      }
+    });
+
     it('batches by time when events trickle in', async function () {
       const source = new BenchSource({ maxDelay: 2 });
       const times = [];

@@ -95,6 +95,26 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// A delivered batch made ready for new records: its cleared Vecs keep their memory, and a
+    /// column that went to JS as an external array gets new room.
+    fn reused(mut self, columns: Columns, n: usize) -> Self {
+        if columns.tag {
+            self.tags.reserve(n);
+        }
+        if columns.number {
+            self.numbers.reserve(n);
+        }
+        if columns.bytes {
+            self.ends.reserve(n);
+        }
+        debug_assert!(self.tags.is_empty() && self.numbers.is_empty() && self.ends.is_empty());
+        self.bytes.clear();
+        self.len = 0;
+        self.dropped = 0;
+        self.last = false;
+        self
+    }
+
     fn with_capacity(columns: Columns, n: usize) -> Self {
         Batch {
             tags: if columns.tag {
@@ -121,13 +141,117 @@ impl Batch {
 /// `(tags: Uint32Array | null, numbers: Float64Array | null, bytes: Buffer | null,
 ///   ends: Uint32Array | null, dropped: number, last: boolean)`.
 pub type BatchArgs = FnArgs<(
-    Option<Uint32Array>,
-    Option<Float64Array>,
-    Option<Buffer>,
-    Option<Uint32Array>,
+    Option<JsColumn>,
+    Option<JsColumn>,
+    Option<JsColumn>,
+    Option<JsColumn>,
     f64,
     bool,
 )>;
+
+/// A column of at most this many bytes is copied into an ordinary JS array; a larger one is
+/// handed over as an external array (no copy; a finalizer frees the Vec when V8 collects it).
+/// Making an external array and finalizing it later costs several µs (Node keeps a weak handle
+/// and a finalizer record per array): with one or a few records per batch, that was about a sixth
+/// of the server's CPU per echo round-trip at one connection. A copy of a few KiB costs far less,
+/// and the Vec stays with the bridge for the next batch.
+const COPY_MAX_BYTES: usize = 64 * 1024;
+
+/// Finished batches' Vecs kept for the next ones (per bridge).
+const SPARE_BATCHES: usize = 2;
+
+/// A column already made into a JS value (in the threadsafe function's callback, inside the
+/// handle scope of the call that passes it to JS).
+pub struct JsColumn(sys::napi_value);
+
+impl ToNapiValue for JsColumn {
+    unsafe fn to_napi_value(_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        Ok(val.0)
+    }
+}
+
+/// `len` elements of `kind` over a new JS-owned ArrayBuffer holding a copy of `bytes`.
+fn copied_array(
+    env: sys::napi_env,
+    kind: i32,
+    bytes: &[u8],
+    len: usize,
+) -> Result<sys::napi_value> {
+    let mut data = std::ptr::null_mut();
+    let mut buffer = std::ptr::null_mut();
+    let mut array = std::ptr::null_mut();
+    // SAFETY: called on the JS thread with its env; `data` has `bytes.len()` writable bytes.
+    unsafe {
+        check_status!(sys::napi_create_arraybuffer(
+            env,
+            bytes.len(),
+            &mut data,
+            &mut buffer
+        ))?;
+        if !bytes.is_empty() {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), data.cast::<u8>(), bytes.len());
+        }
+        check_status!(sys::napi_create_typedarray(
+            env, kind, len, buffer, 0, &mut array
+        ))?;
+    }
+    Ok(array)
+}
+
+/// The bytes of a slice of plain numbers.
+fn bytes_of<T: Copy>(v: &[T]) -> &[u8] {
+    // SAFETY: u32 and f64 have no padding and every byte pattern is readable as u8.
+    unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), std::mem::size_of_val(v)) }
+}
+
+fn u32_column(env: sys::napi_env, v: &mut Vec<u32>) -> Result<JsColumn> {
+    if v.len() * 4 <= COPY_MAX_BYTES {
+        let array = copied_array(env, sys::TypedarrayType::uint32_array, bytes_of(v), v.len())?;
+        v.clear();
+        return Ok(JsColumn(array));
+    }
+    // SAFETY: on the JS thread, with its env.
+    let array = unsafe { Uint32Array::to_napi_value(env, Uint32Array::new(std::mem::take(v))) }?;
+    Ok(JsColumn(array))
+}
+
+fn f64_column(env: sys::napi_env, v: &mut Vec<f64>) -> Result<JsColumn> {
+    if v.len() * 8 <= COPY_MAX_BYTES {
+        let array = copied_array(
+            env,
+            sys::TypedarrayType::float64_array,
+            bytes_of(v),
+            v.len(),
+        )?;
+        v.clear();
+        return Ok(JsColumn(array));
+    }
+    // SAFETY: on the JS thread, with its env.
+    let array = unsafe { Float64Array::to_napi_value(env, Float64Array::new(std::mem::take(v))) }?;
+    Ok(JsColumn(array))
+}
+
+fn bytes_column(env: sys::napi_env, v: &mut Vec<u8>) -> Result<JsColumn> {
+    if v.len() <= COPY_MAX_BYTES {
+        let mut data = std::ptr::null_mut();
+        let mut buffer = std::ptr::null_mut();
+        // SAFETY: on the JS thread, with its env; Node copies `v.len()` bytes from `v`.
+        unsafe {
+            check_status!(sys::napi_create_buffer_copy(
+                env,
+                v.len(),
+                v.as_ptr().cast(),
+                &mut data,
+                &mut buffer
+            ))?;
+        }
+        v.clear();
+        return Ok(JsColumn(buffer));
+    }
+    // SAFETY: on the JS thread, with its env.
+    let buffer = unsafe { Buffer::to_napi_value(env, Buffer::from(std::mem::take(v))) }?;
+    Ok(JsColumn(buffer))
+}
 
 type Tsfn = ThreadsafeFunction<Batch, (), BatchArgs, Status, false, false, 0>;
 
@@ -146,6 +270,9 @@ struct Shared {
     config: BridgeConfig,
     tsfn: Mutex<Option<Tsfn>>,
     pending: Mutex<Batch>,
+    /// Delivered batches' Vecs (cleared; a column handed over as an external array is empty),
+    /// reused for the next pending batch.
+    spare: Arc<Mutex<Vec<Batch>>>,
     in_flight: Arc<AtomicUsize>,
     room: Arc<Notify>,
     wake: Arc<Notify>,
@@ -174,26 +301,43 @@ impl Bridge {
         let in_flight = Arc::new(AtomicUsize::new(0));
         let room = Arc::new(Notify::new());
         let (cb_in_flight, cb_room) = (in_flight.clone(), room.clone());
+        let spare: Arc<Mutex<Vec<Batch>>> = Arc::default();
+        let cb_spare = spare.clone();
         let tsfn: Tsfn = callback
             .build_threadsafe_function::<Batch>()
             .callee_handled::<false>()
             .build_callback(move |ctx| {
-                let b = ctx.value;
+                let mut b = ctx.value;
                 cb_in_flight.fetch_sub(b.len, Ordering::AcqRel);
                 cb_room.notify_waiters();
-                let ends_present = !b.ends.is_empty();
-                Ok(FnArgs::from((
-                    (!b.tags.is_empty()).then(|| Uint32Array::new(b.tags)),
-                    (!b.numbers.is_empty()).then(|| Float64Array::new(b.numbers)),
-                    ends_present.then(|| Buffer::from(b.bytes)),
-                    ends_present.then(|| Uint32Array::new(b.ends)),
-                    b.dropped as f64,
-                    b.last,
-                )))
+                let env = ctx.env.raw();
+                let tags = match b.tags.is_empty() {
+                    true => None,
+                    false => Some(u32_column(env, &mut b.tags)?),
+                };
+                let numbers = match b.numbers.is_empty() {
+                    true => None,
+                    false => Some(f64_column(env, &mut b.numbers)?),
+                };
+                let (bytes, ends) = match b.ends.is_empty() {
+                    true => (None, None),
+                    false => (
+                        Some(bytes_column(env, &mut b.bytes)?),
+                        Some(u32_column(env, &mut b.ends)?),
+                    ),
+                };
+                let (dropped, last) = (b.dropped as f64, b.last);
+                let mut spare = cb_spare.lock().unwrap();
+                if spare.len() < SPARE_BATCHES {
+                    spare.push(b);
+                }
+                drop(spare);
+                Ok(FnArgs::from((tags, numbers, bytes, ends, dropped, last)))
             })?;
         let _ = env;
         let shared = Arc::new(Shared {
             pending: Mutex::new(Batch::with_capacity(config.columns, config.max_batch)),
+            spare,
             config,
             tsfn: Mutex::new(Some(tsfn)),
             in_flight,
@@ -377,7 +521,11 @@ impl Bridge {
     fn send_locked(&self, p: &mut Batch, last: bool) {
         let s = &self.shared;
         let cols = s.config.columns;
-        let mut batch = std::mem::replace(p, Batch::with_capacity(cols, s.config.max_batch));
+        let next = match s.spare.lock().unwrap().pop() {
+            Some(b) => b.reused(cols, s.config.max_batch),
+            None => Batch::with_capacity(cols, s.config.max_batch),
+        };
+        let mut batch = std::mem::replace(p, next);
         let n = batch.len;
         if n > 0
             && !last
