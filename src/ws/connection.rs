@@ -537,32 +537,44 @@ impl Conn {
         self.fd >= 0 && !self.is(TERMINATED | FINISHED | END)
     }
 
-    /// Writes the front of the queue with one non-blocking `sendmsg` (the caller holds `out`,
+    /// Writes the front of the queue with one non-blocking `send`/`sendmsg` (the caller holds `out`,
     /// knows no writer holds bytes and checked [`Conn::can_write_now`]) and takes what the
     /// kernel accepted off the queue. Returns whether the queue is now empty. An error or
     /// `EAGAIN` leaves the bytes queued for the writer, which meets the error itself.
     #[cfg(unix)]
     fn write_queue_now(&self, o: &mut Outbound) -> bool {
-        let mut iov = [libc::iovec {
-            iov_base: std::ptr::null_mut(),
-            iov_len: 0,
-        }; MAX_IOV];
-        let mut n = 0;
-        for c in o.queue.iter().take(MAX_IOV) {
-            iov[n] = libc::iovec {
-                iov_base: c.bytes.as_ptr() as *mut libc::c_void,
-                iov_len: c.bytes.len(),
-            };
-            n += 1;
-        }
-        // SAFETY: msghdr is plain data; an all-zero value is valid (no name, no control).
-        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-        msg.msg_iov = iov.as_mut_ptr();
-        msg.msg_iovlen = n as _;
-        // SAFETY: the descriptor stays open while `out` is locked and FINISHED is unset
-        // (finish() closes it under this lock); every iovec points into a live `Bytes` of the
-        // queue, which is not touched until the call returns.
-        let sent = unsafe { libc::sendmsg(self.fd, &msg, libc::MSG_DONTWAIT | NO_SIGPIPE) };
+        let sent = if o.queue.len() == 1 {
+            // One buffer (a reply, or a fan-out pass's joined frames): a plain send, which
+            // spares the kernel the message header and iovec copies of sendmsg.
+            let bytes = &o.queue[0].bytes;
+            // SAFETY: the descriptor stays open while `out` is locked and FINISHED is unset
+            // (finish() closes it under this lock); `bytes` is live until the call returns.
+            unsafe {
+                libc::send(
+                    self.fd,
+                    bytes.as_ptr().cast(),
+                    bytes.len(),
+                    libc::MSG_DONTWAIT | NO_SIGPIPE,
+                )
+            }
+        } else {
+            let mut iov = [std::mem::MaybeUninit::<libc::iovec>::uninit(); MAX_IOV];
+            let mut n = 0;
+            for c in o.queue.iter().take(MAX_IOV) {
+                iov[n].write(libc::iovec {
+                    iov_base: c.bytes.as_ptr() as *mut libc::c_void,
+                    iov_len: c.bytes.len(),
+                });
+                n += 1;
+            }
+            // SAFETY: msghdr is plain data; an all-zero value is valid (no name, no control).
+            let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+            msg.msg_iov = iov.as_mut_ptr().cast();
+            msg.msg_iovlen = n as _;
+            // SAFETY: as above; the first `n` iovecs are written and point into live `Bytes`
+            // of the queue, which is not touched until the call returns.
+            unsafe { libc::sendmsg(self.fd, &msg, libc::MSG_DONTWAIT | NO_SIGPIPE) }
+        };
         if sent > 0 {
             self.advance(&mut o.queue, sent as usize);
         }

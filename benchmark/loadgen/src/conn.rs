@@ -16,6 +16,8 @@ pub struct Conn {
     buf: BytesMut,
     mask: [u8; 4],
     read_chunk: usize,
+    /// Put the socket back in delayed-ACK mode after every read (see `--lazy-ack`).
+    pub lazy_ack: bool,
     /// CLOCK_MONOTONIC ns of the last read: frames from one read share it, which saves a clock
     /// read per message and is as exact as the kernel's delivery to us.
     read_at: u64,
@@ -86,6 +88,7 @@ impl Conn {
                         buf,
                         mask: frame::mask_for(index),
                         read_chunk,
+                        lazy_ack: false,
                         read_at: crate::sys::mono_ns(),
                     });
                 }
@@ -168,6 +171,29 @@ impl Conn {
                 ));
             }
             self.read_at = crate::sys::mono_ns();
+            if self.lazy_ack {
+                self.delay_acks();
+            }
+        }
+    }
+
+    /// Turns TCP_QUICKACK off: the kernel then delays this socket's ACKs (until a full segment's
+    /// worth of data is unacknowledged, or its delayed-ACK timer fires) instead of sending one
+    /// after every read that empties the receive queue. Linux leaves that mode on its own (a
+    /// delayed-ACK timer expiry), so it is set again after each read.
+    #[cfg(target_os = "linux")]
+    pub fn delay_acks(&self) {
+        use std::os::fd::AsRawFd;
+        let off: libc::c_int = 0;
+        // SAFETY: a valid socket and an int option.
+        unsafe {
+            libc::setsockopt(
+                self.stream.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_QUICKACK,
+                (&off as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
         }
     }
 

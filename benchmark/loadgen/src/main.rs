@@ -96,6 +96,12 @@ struct Args {
     /// the count is exact; it takes the copy (~2.3 GB/s at 1 KiB) off the generator's core.
     #[arg(long)]
     discard: bool,
+    /// Fan-out: delay ACKs (TCP_QUICKACK off after every read), as receivers on a network do.
+    /// On loopback each read that empties the receive queue otherwise sends an ACK at once, and
+    /// that ACK's processing (on the server's socket, in this process's system call) was half of
+    /// the generator's CPU in the rate runs.
+    #[arg(long)]
+    lazy_ack: bool,
     /// Handshakes in flight while connecting.
     #[arg(long, default_value_t = 200)]
     connect_concurrency: usize,
@@ -373,6 +379,10 @@ impl Gen {
                 cpu_at_first.clone(),
                 hist.clone(),
             );
+            c.lazy_ack = a.lazy_ack;
+            if c.lazy_ack {
+                c.delay_acks();
+            }
             let discard = a.discard && a.mode == Mode::FanoutBurst;
             let chunk = a.read_kib.max(1) * 4096;
             tokio::task::spawn_local(async move {

@@ -296,6 +296,30 @@ async fn discard_mode_counts_equal_frames_exactly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lazy_acks_still_receive_everything() {
+    // Delayed ACKs must not stall a stream: 20,000 × 1 KiB per connection need many window
+    // updates.
+    let port = burst_server(2, 20_000, 1024, None).await.to_string();
+    let r = run_loadgen(&args(&[
+        "fanout-rate",
+        "--port",
+        &port,
+        "--conns",
+        "2",
+        "--expect",
+        "20000",
+        "--idle-ms",
+        "2000",
+        "--timeout",
+        "20",
+        "--lazy-ack",
+    ]))
+    .await;
+    assert_eq!(r["delivered"], 40_000u64, "{r}");
+    assert_eq!(r["outcome"], "complete");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discard_mode_reports_a_frame_of_another_length() {
     // The odd message lands where no parse samples it or where one does; either way the byte
     // count no longer adds up to whole frames, so the connection cannot complete.
