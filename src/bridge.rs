@@ -4,7 +4,8 @@
 //! fixed when the bridge is made) into a pending batch. The batch is handed to JS with **one**
 //! threadsafe-function call when it reaches `max_batch` records, when `max_delay` has passed since
 //! its first record, or on an explicit [`Bridge::flush`]. JS receives columns as typed arrays and a
-//! Buffer (zero-copy, the Vecs become external ArrayBuffers) and dispatches with `emit`.
+//! Buffer (copied into JS-owned memory up to [`COPY_MAX_BYTES`] each, the Vecs then reused; larger
+//! columns become external ArrayBuffers without a copy) and dispatches with `emit`.
 //!
 //! Bounded: `in_flight` counts records handed to the threadsafe function and not yet taken by JS.
 //! A batch that would push it past `high_water_mark` is handled by the [`Overflow`] policy:
@@ -116,24 +117,7 @@ impl Batch {
     }
 
     fn with_capacity(columns: Columns, n: usize) -> Self {
-        Batch {
-            tags: if columns.tag {
-                Vec::with_capacity(n)
-            } else {
-                Vec::new()
-            },
-            numbers: if columns.number {
-                Vec::with_capacity(n)
-            } else {
-                Vec::new()
-            },
-            ends: if columns.bytes {
-                Vec::with_capacity(n)
-            } else {
-                Vec::new()
-            },
-            ..Default::default()
-        }
+        Batch::default().reused(columns, n)
     }
 }
 
@@ -204,31 +188,34 @@ fn bytes_of<T: Copy>(v: &[T]) -> &[u8] {
     unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), std::mem::size_of_val(v)) }
 }
 
-fn u32_column(env: sys::napi_env, v: &mut Vec<u32>) -> Result<JsColumn> {
-    if v.len() * 4 <= COPY_MAX_BYTES {
-        let array = copied_array(env, sys::TypedarrayType::uint32_array, bytes_of(v), v.len())?;
+/// A column of numbers: a copy over a new ArrayBuffer when small (`v` is cleared and keeps its
+/// memory), else `external(v)` (the Vec goes to JS).
+fn number_column<T: Copy>(
+    env: sys::napi_env,
+    v: &mut Vec<T>,
+    kind: i32,
+    external: impl FnOnce(Vec<T>) -> Result<sys::napi_value>,
+) -> Result<JsColumn> {
+    if std::mem::size_of_val(v.as_slice()) <= COPY_MAX_BYTES {
+        let array = copied_array(env, kind, bytes_of(v), v.len())?;
         v.clear();
         return Ok(JsColumn(array));
     }
-    // SAFETY: on the JS thread, with its env.
-    let array = unsafe { Uint32Array::to_napi_value(env, Uint32Array::new(std::mem::take(v))) }?;
-    Ok(JsColumn(array))
+    Ok(JsColumn(external(std::mem::take(v))?))
+}
+
+fn u32_column(env: sys::napi_env, v: &mut Vec<u32>) -> Result<JsColumn> {
+    number_column(env, v, sys::TypedarrayType::uint32_array, |v| {
+        // SAFETY: on the JS thread, with its env.
+        unsafe { Uint32Array::to_napi_value(env, Uint32Array::new(v)) }
+    })
 }
 
 fn f64_column(env: sys::napi_env, v: &mut Vec<f64>) -> Result<JsColumn> {
-    if v.len() * 8 <= COPY_MAX_BYTES {
-        let array = copied_array(
-            env,
-            sys::TypedarrayType::float64_array,
-            bytes_of(v),
-            v.len(),
-        )?;
-        v.clear();
-        return Ok(JsColumn(array));
-    }
-    // SAFETY: on the JS thread, with its env.
-    let array = unsafe { Float64Array::to_napi_value(env, Float64Array::new(std::mem::take(v))) }?;
-    Ok(JsColumn(array))
+    number_column(env, v, sys::TypedarrayType::float64_array, |v| {
+        // SAFETY: on the JS thread, with its env.
+        unsafe { Float64Array::to_napi_value(env, Float64Array::new(v)) }
+    })
 }
 
 fn bytes_column(env: sys::napi_env, v: &mut Vec<u8>) -> Result<JsColumn> {

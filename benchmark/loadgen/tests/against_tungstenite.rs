@@ -243,6 +243,33 @@ async fn fanout_counts_every_message_through_pings_and_fragments() {
     assert_eq!(pongs.load(Ordering::Relaxed), CONNS as u64 * PER_CONN / 10);
 }
 
+/// Runs a fan-out mode against `port` with a 20 s timeout and one extra flag.
+async fn fanout(
+    port: &str,
+    mode: &str,
+    conns: u32,
+    expect: u32,
+    idle_ms: u32,
+    flag: &str,
+) -> Value {
+    let (conns, expect, idle_ms) = (conns.to_string(), expect.to_string(), idle_ms.to_string());
+    run_loadgen(&args(&[
+        mode,
+        "--port",
+        port,
+        "--conns",
+        &conns,
+        "--expect",
+        &expect,
+        "--idle-ms",
+        &idle_ms,
+        "--timeout",
+        "20",
+        flag,
+    ]))
+    .await
+}
+
 /// A tungstenite server that sends `per_conn` binary messages of `size` bytes to each of `conns`
 /// clients, the message at index `odd` (if any) one byte longer.
 async fn burst_server(conns: usize, per_conn: u64, size: usize, odd: Option<u64>) -> u16 {
@@ -274,21 +301,7 @@ async fn burst_server(conns: usize, per_conn: u64, size: usize, odd: Option<u64>
 async fn discard_mode_counts_equal_frames_exactly() {
     // 20,000 messages of 1 KiB per connection: many discard reads, and sampled parses.
     let port = burst_server(3, 20_000, 1024, None).await.to_string();
-    let r = run_loadgen(&args(&[
-        "fanout-burst",
-        "--port",
-        &port,
-        "--conns",
-        "3",
-        "--expect",
-        "20000",
-        "--idle-ms",
-        "2000",
-        "--timeout",
-        "20",
-        "--discard",
-    ]))
-    .await;
+    let r = fanout(&port, "fanout-burst", 3, 20000, 2000, "--discard").await;
     assert_eq!(r["delivered"], 60_000u64, "{r}");
     assert_eq!(r["outcome"], "complete");
     assert_eq!(r["conns_complete"], 3);
@@ -300,21 +313,7 @@ async fn lazy_acks_still_receive_everything() {
     // Delayed ACKs must not stall a stream: 20,000 × 1 KiB per connection need many window
     // updates.
     let port = burst_server(2, 20_000, 1024, None).await.to_string();
-    let r = run_loadgen(&args(&[
-        "fanout-rate",
-        "--port",
-        &port,
-        "--conns",
-        "2",
-        "--expect",
-        "20000",
-        "--idle-ms",
-        "2000",
-        "--timeout",
-        "20",
-        "--lazy-ack",
-    ]))
-    .await;
+    let r = fanout(&port, "fanout-rate", 2, 20000, 2000, "--lazy-ack").await;
     assert_eq!(r["delivered"], 40_000u64, "{r}");
     assert_eq!(r["outcome"], "complete");
 }
@@ -324,21 +323,7 @@ async fn discard_mode_reports_a_frame_of_another_length() {
     // The odd message lands where no parse samples it or where one does; either way the byte
     // count no longer adds up to whole frames, so the connection cannot complete.
     let port = burst_server(1, 5_000, 64, Some(2_500)).await.to_string();
-    let r = run_loadgen(&args(&[
-        "fanout-burst",
-        "--port",
-        &port,
-        "--conns",
-        "1",
-        "--expect",
-        "5000",
-        "--idle-ms",
-        "500",
-        "--timeout",
-        "20",
-        "--discard",
-    ]))
-    .await;
+    let r = fanout(&port, "fanout-burst", 1, 5000, 500, "--discard").await;
     assert_eq!(r["conns_complete"], 0, "{r}");
     assert_ne!(r["outcome"], "complete");
 }
