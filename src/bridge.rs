@@ -141,8 +141,9 @@ pub type BatchArgs = FnArgs<(
 /// and the Vec stays with the bridge for the next batch.
 const COPY_MAX_BYTES: usize = 64 * 1024;
 
-/// Finished batches' Vecs kept for the next ones (per bridge).
-const SPARE_BATCHES: usize = 2;
+/// Delivered batches kept for their Vecs, per bridge: one, so an idle bridge holds at most two
+/// batches of memory (the pending one and this).
+const SPARE_BATCHES: usize = 1;
 
 /// A column already made into a JS value (in the threadsafe function's callback, inside the
 /// handle scope of the call that passes it to JS).
@@ -298,20 +299,17 @@ impl Bridge {
                 cb_in_flight.fetch_sub(b.len, Ordering::AcqRel);
                 cb_room.notify_waiters();
                 let env = ctx.env.raw();
-                let tags = match b.tags.is_empty() {
-                    true => None,
-                    false => Some(u32_column(env, &mut b.tags)?),
-                };
-                let numbers = match b.numbers.is_empty() {
-                    true => None,
-                    false => Some(f64_column(env, &mut b.numbers)?),
-                };
-                let (bytes, ends) = match b.ends.is_empty() {
-                    true => (None, None),
-                    false => (
-                        Some(bytes_column(env, &mut b.bytes)?),
-                        Some(u32_column(env, &mut b.ends)?),
-                    ),
+                let tags = (!b.tags.is_empty())
+                    .then(|| u32_column(env, &mut b.tags))
+                    .transpose()?;
+                let numbers = (!b.numbers.is_empty())
+                    .then(|| f64_column(env, &mut b.numbers))
+                    .transpose()?;
+                let (bytes, ends) = if b.ends.is_empty() {
+                    (None, None)
+                } else {
+                    let bytes = bytes_column(env, &mut b.bytes)?;
+                    (Some(bytes), Some(u32_column(env, &mut b.ends)?))
                 };
                 let (dropped, last) = (b.dropped as f64, b.last);
                 let mut spare = cb_spare.lock().unwrap();

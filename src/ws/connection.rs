@@ -537,8 +537,8 @@ impl Conn {
         self.fd >= 0 && !self.is(TERMINATED | FINISHED | END)
     }
 
-    /// Writes the front of the queue with one non-blocking `send`/`sendmsg` (the caller holds `out`,
-    /// knows no writer holds bytes and checked [`Conn::can_write_now`]) and takes what the
+    /// Writes the front of the queue with one non-blocking `send` or `sendmsg` (the caller holds
+    /// `out`, knows no writer holds bytes and checked [`Conn::can_write_now`]) and takes what the
     /// kernel accepted off the queue. Returns whether the queue is now empty. An error or
     /// `EAGAIN` leaves the bytes queued for the writer, which meets the error itself.
     #[cfg(unix)]
