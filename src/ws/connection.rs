@@ -428,13 +428,7 @@ impl Conn {
             let first = entries.first().map_or(u64::MAX, |e| e.seq);
             let (mut queued, close) = match joined {
                 Some(j) if seen + 1 == first && self.admit_joined(j) => {
-                    self.buffered
-                        .fetch_add(j.bytes.len() as u64, Ordering::AcqRel);
-                    o.queue.push_back(Chunk {
-                        bytes: j.bytes.clone(),
-                        notify: false,
-                        counted: true,
-                    });
+                    self.queue_chunk(&mut o, j.bytes.clone(), false, true);
                     self.hub
                         .stats
                         .messages_out
@@ -496,13 +490,7 @@ impl Conn {
             }
             match self.admit_data(e.frame.len() as u64) {
                 Admit::Ok => {
-                    self.buffered
-                        .fetch_add(e.frame.len() as u64, Ordering::AcqRel);
-                    o.queue.push_back(Chunk {
-                        bytes: e.frame.clone(),
-                        notify: false,
-                        counted: true,
-                    });
+                    self.queue_chunk(o, e.frame.clone(), false, true);
                     admitted += 1;
                 }
                 Admit::NotOpen | Admit::Dropped => {}
@@ -592,19 +580,25 @@ impl Conn {
         self.catch_up(self.hub.fanout_seq());
     }
 
+    /// Appends `bytes` to the output queue; `counted` bytes count in `bufferedAmount` until
+    /// written, and `notify` asks for a `SENT` record then.
+    fn queue_chunk(&self, o: &mut Outbound, bytes: Bytes, notify: bool, counted: bool) {
+        if counted {
+            self.buffered
+                .fetch_add(bytes.len() as u64, Ordering::AcqRel);
+        }
+        o.queue.push_back(Chunk {
+            bytes,
+            notify,
+            counted,
+        });
+    }
+
     fn push_chunk(&self, bytes: Bytes, notify: bool, counted: bool, direct: bool) {
         let spawn = {
             let mut o = self.out.lock().unwrap();
             let was_empty = !o.busy && o.queue.is_empty();
-            let len = bytes.len() as u64;
-            o.queue.push_back(Chunk {
-                bytes,
-                notify,
-                counted,
-            });
-            if counted {
-                self.buffered.fetch_add(len, Ordering::AcqRel);
-            }
+            self.queue_chunk(&mut o, bytes, notify, counted);
             if direct && self.can_write_now() {
                 if !self.hub.corked.load(Ordering::Acquire) {
                     // A frame that finds the queue empty is written at once from the calling
