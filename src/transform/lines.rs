@@ -737,6 +737,51 @@ mod tests {
     }
 
     #[test]
+    fn lines_for_strings_read_back_as_each_line_decoded() {
+        // ASCII runs (copied whole), CRLF, empty lines, Latin-1, other scripts and invalid
+        // UTF-8, fed in chunks that split lines and characters anywhere.
+        let kinds: [&[u8]; 7] = [
+            b"plain ascii line",
+            b"crlf line\r",
+            b"",
+            "caf\u{e9} cr\u{e8}me".as_bytes(),
+            "\u{65e5}\u{672c}\u{8a9e}".as_bytes(),
+            b"bad \xe2\x82 byte",
+            b"a much longer ascii line that goes on and on for well over thirty-two bytes",
+        ];
+        let mut text = Vec::new();
+        let mut want = Vec::new();
+        for i in 0..3_000usize {
+            let line = kinds[(i * 7 + i / 5) % kinds.len()];
+            text.extend_from_slice(line);
+            text.push(b'\n');
+            want.push(String::from_utf8_lossy(content(&[line, b"\n"].concat())).into_owned());
+        }
+        for chunk in [1, 7, 100, 4096, text.len()] {
+            let mut s = LinesSink::new(1 << 20, true);
+            let mut out = StepOutput::default();
+            for c in text.chunks(chunk) {
+                s.process(c, &mut out).unwrap();
+            }
+            s.finish(&mut out).unwrap();
+            let wide = pool::as_units(&mut out.wide)[..out.wide_units].to_vec();
+            let got: Vec<String> = out
+                .ends
+                .chunks(2)
+                .map(|p| {
+                    let (a, b) = ((p[0] & !WIDE) as usize, p[1] as usize);
+                    if p[0] & WIDE != 0 {
+                        String::from_utf16(&wide[a..b]).unwrap()
+                    } else {
+                        out.data[a..b].iter().map(|&c| c as char).collect()
+                    }
+                })
+                .collect();
+            assert_eq!(got, want, "chunks of {chunk}");
+        }
+    }
+
+    #[test]
     fn lines_for_strings_are_cut_into_pieces_of_whole_lines() {
         let mut s = LinesSink::new(1 << 20, true);
         let mut out = StepOutput::default();
