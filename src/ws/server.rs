@@ -3,7 +3,7 @@
 //! `NativeWsHub` (one per `WebSocketServer`, one shared by clients) and `NativeWsConnection`
 //! (one per `WebSocket`).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::io;
 #[cfg(unix)]
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -40,7 +40,7 @@ pub struct HubStats {
 /// State shared by a hub and its connections.
 pub struct HubCore {
     pub(crate) bridge: Bridge,
-    conns: Mutex<HashMap<u32, Arc<Conn>>>,
+    conns: Mutex<BTreeMap<u32, Arc<Conn>>>,
     next_id: AtomicU32,
     pub(crate) topics: Topics,
     pub(crate) stats: HubStats,
@@ -345,7 +345,7 @@ impl NativeWsHub {
         Ok(NativeWsHub {
             core: Arc::new(HubCore {
                 bridge,
-                conns: Mutex::new(HashMap::new()),
+                conns: Mutex::new(BTreeMap::new()),
                 next_id: AtomicU32::new(1),
                 topics: Topics::default(),
                 stats: HubStats::default(),
