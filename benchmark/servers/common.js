@@ -22,9 +22,20 @@ const { createHistogram } = require('node:perf_hooks');
 
 const MODES = new Set(['echo', 'inbound', 'fanout', 'idle']);
 
-function makeMessage(template) {
+/**
+ * A broadcast payload: bytes 0–7 hold the time the server's broadcast call is made, bytes 8–15
+ * (when the payload has them) the time the message was scheduled for, `scheduled` (the call
+ * time when omitted); CLOCK_MONOTONIC ns, little-endian. A server whose event loop is blocked
+ * makes its calls late: latency counted from the call time leaves that delay out (coordinated
+ * omission), latency counted from the scheduled time keeps it in.
+ */
+function makeMessage(template, scheduled) {
   const buf = Buffer.from(template);
-  if (buf.length >= 8) buf.writeBigUInt64LE(process.hrtime.bigint(), 0);
+  if (buf.length >= 8) {
+    const now = process.hrtime.bigint();
+    buf.writeBigUInt64LE(now, 0);
+    if (buf.length >= 16) buf.writeBigUInt64LE(scheduled ?? now, 8);
+  }
   return buf;
 }
 
@@ -140,7 +151,7 @@ function serve(kind, start) {
         const due = Math.min(total, Math.floor((Number(now - t0) / 1e9) * perSecond));
         // A server that falls behind catches up, but never past the deadline.
         while (sent < due && now < end) {
-          server.broadcast(makeMessage(template));
+          server.broadcast(makeMessage(template, t0 + BigInt(Math.round((sent * 1e9) / perSecond))));
           sent++;
           broadcasts++;
           if ((sent & 15) === 0) now = process.hrtime.bigint();

@@ -27,6 +27,8 @@ pub struct Conn {
 pub struct Seen {
     pub header: Header,
     pub stamp: Option<u64>,
+    /// The scheduled send time (payload bytes 8–15), when the payload carries one.
+    pub scheduled: Option<u64>,
     /// When the read that completed this frame returned (CLOCK_MONOTONIC ns).
     pub at_ns: u64,
 }
@@ -108,6 +110,7 @@ impl Conn {
                 let total = header.total_len();
                 if self.buf.len() >= total {
                     let stamp = frame::stamp(&header, &self.buf);
+                    let scheduled = stamp.and_then(|t| frame::scheduled(&header, &self.buf, t));
                     match header.opcode {
                         frame::OP_PING => {
                             let payload = self.buf[header.header_len..total].to_vec();
@@ -154,6 +157,7 @@ impl Conn {
                             return Ok(Seen {
                                 header,
                                 stamp,
+                                scheduled,
                                 at_ns: self.read_at,
                             });
                         }
@@ -258,16 +262,13 @@ impl Conn {
 
     /// Reads frames until one ends a data message; the stamp is the message's first frame's.
     pub async fn read_message(&mut self) -> io::Result<Seen> {
-        let mut first_stamp = None;
-        let mut first = true;
+        let mut first_stamps = None;
         loop {
             let mut seen = self.read_frame().await?;
-            if first {
-                first_stamp = seen.stamp;
-                first = false;
-            }
+            let (stamp, scheduled) = *first_stamps.get_or_insert((seen.stamp, seen.scheduled));
             if seen.header.ends_message() {
-                seen.stamp = first_stamp;
+                seen.stamp = stamp;
+                seen.scheduled = scheduled;
                 return Ok(seen);
             }
         }

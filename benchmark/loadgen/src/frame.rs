@@ -121,11 +121,22 @@ pub fn mask_for(index: u64) -> [u8; 4] {
 /// Reads the send timestamp stamped in the first 8 payload bytes (little-endian nanoseconds of
 /// CLOCK_MONOTONIC), if the payload is long enough and unmasked.
 pub fn stamp(header: &Header, frame: &[u8]) -> Option<u64> {
-    if header.masked || header.payload_len < 8 || frame.len() < header.header_len + 8 {
+    stamp_at(header, frame, 0)
+}
+
+/// Reads the scheduled send time in payload bytes 8–15, if there is one: it is never later than
+/// the send stamp, nor more than a minute earlier (other payload bytes are not a time).
+pub fn scheduled(header: &Header, frame: &[u8], sent: u64) -> Option<u64> {
+    stamp_at(header, frame, 8).filter(|&t| t <= sent && sent - t < 60_000_000_000)
+}
+
+fn stamp_at(header: &Header, frame: &[u8], at: usize) -> Option<u64> {
+    let from = header.header_len + at;
+    if header.masked || header.payload_len < at + 8 || frame.len() < from + 8 {
         return None;
     }
     let mut b = [0u8; 8];
-    b.copy_from_slice(&frame[header.header_len..header.header_len + 8]);
+    b.copy_from_slice(&frame[from..from + 8]);
     Some(u64::from_le_bytes(b))
 }
 

@@ -35,7 +35,8 @@ enum Mode {
     Inbound,
     /// Connect, then count the messages the server broadcasts until --expect per connection.
     FanoutBurst,
-    /// Like fanout-burst, and the latency of each stamped message is recorded.
+    /// Like fanout-burst, and the latency of each stamped message is recorded: from its send
+    /// stamp (payload bytes 0–7) and, when it has one, from its scheduled send time (bytes 8–15).
     FanoutRate,
     /// Open --conns connections and hold them until stdin closes or says `quit`.
     Idle,
@@ -368,17 +369,18 @@ impl Gen {
         let last_ns = Rc::new(Cell::new(0u64));
         let cpu_at_first = Rc::new(Cell::new(0f64));
         let hist = Rc::new(RefCell::new(new_histogram()));
+        let hist_scheduled = Rc::new(RefCell::new(new_histogram()));
         let expect = a.expect;
         for mut c in conns {
-            let (delivered, complete, errors, first_ns, last_ns, cpu_at_first, hist) = (
+            let (delivered, complete, errors, first_ns, last_ns, cpu_at_first) = (
                 delivered.clone(),
                 complete.clone(),
                 errors.clone(),
                 first_ns.clone(),
                 last_ns.clone(),
                 cpu_at_first.clone(),
-                hist.clone(),
             );
+            let (hist, hist_scheduled) = (hist.clone(), hist_scheduled.clone());
             c.lazy_ack = a.lazy_ack;
             if c.lazy_ack {
                 c.delay_acks();
@@ -427,6 +429,11 @@ impl Gen {
                             .borrow_mut()
                             .record((now.saturating_sub(st) / 1000).max(1));
                     }
+                    if let Some(st) = seen.scheduled {
+                        let _ = hist_scheduled
+                            .borrow_mut()
+                            .record((now.saturating_sub(st) / 1000).max(1));
+                    }
                     credit(1, now, &mut mine);
                 }
             });
@@ -469,7 +476,8 @@ impl Gen {
             "fraction": if expected > 0 { d as f64 / expected as f64 } else { 0.0 },
             "conns_complete": complete.get(), "outcome": outcome, "first_to_last_s": span,
             "rate": if span > 0.0 { d as f64 / span } else { 0.0 },
-            "latency": latency_json(&hist.borrow()), "errors": errors.get(),
+            "latency": latency_json(&hist.borrow()),
+            "latency_scheduled": latency_json(&hist_scheduled.borrow()), "errors": errors.get(),
             "connect_ms": connect_ms.round(), "gen_cpu_s": cpu,
             "gen_cpu_util": if span > 0.0 { cpu / span } else { 0.0 },
         })

@@ -309,6 +309,45 @@ async fn discard_mode_counts_equal_frames_exactly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_latency_counts_from_the_send_stamp_and_from_the_scheduled_time() {
+    // Each message says it was sent now but scheduled two seconds ago: the scheduled latency
+    // must include those two seconds, the send-stamp latency must not. Messages too short for
+    // a second stamp (the last ten) count in the first histogram only.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        for i in 0..100 {
+            let now = {
+                let mut ts = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                };
+                unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+                ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+            };
+            let mut payload = now.to_le_bytes().to_vec();
+            if i < 90 {
+                payload.extend_from_slice(&(now - 2_000_000_000).to_le_bytes());
+                payload.resize(64, b'x');
+            }
+            ws.send(Message::Binary(payload.into())).await.unwrap();
+        }
+        while let Some(Ok(_)) = ws.next().await {}
+    });
+    let r = fanout(&port, "fanout-rate", 1, 100, 1000, "--lazy-ack").await;
+    assert_eq!(r["delivered"], 100u64, "{r}");
+    assert_eq!(r["latency"]["count"], 100u64);
+    assert_eq!(r["latency_scheduled"]["count"], 90u64);
+    assert!(
+        r["latency_scheduled"]["p50"].as_u64().unwrap() >= 2_000_000,
+        "{r}"
+    );
+    assert!(r["latency"]["max"].as_u64().unwrap() < 2_000_000, "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lazy_acks_still_receive_everything() {
     // Delayed ACKs must not stall a stream: 20,000 × 1 KiB per connection need many window
     // updates.
