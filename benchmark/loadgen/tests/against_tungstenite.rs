@@ -42,6 +42,17 @@ async fn run_loadgen(args: &[String]) -> Value {
     result
 }
 
+/// CLOCK_MONOTONIC in ns, the clock the generator stamps and reads.
+fn mono_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid clock id and a writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
@@ -172,14 +183,7 @@ async fn fanout_counts_every_message_through_pings_and_fragments() {
             let pongs = pongs2.clone();
             tokio::spawn(async move {
                 for i in 0..PER_CONN {
-                    let now = {
-                        let mut ts = libc::timespec {
-                            tv_sec: 0,
-                            tv_nsec: 0,
-                        };
-                        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-                        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-                    };
+                    let now = mono_ns();
                     let mut payload = now.to_le_bytes().to_vec();
                     payload.resize(if i % 3 == 0 { 1024 } else { 64 }, b'x');
                     // A second fragment starting with "1 ns" would yield a latency as old as the
@@ -319,14 +323,7 @@ async fn rate_latency_counts_from_the_send_stamp_and_from_the_scheduled_time() {
         let (tcp, _) = listener.accept().await.unwrap();
         let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
         for i in 0..100 {
-            let now = {
-                let mut ts = libc::timespec {
-                    tv_sec: 0,
-                    tv_nsec: 0,
-                };
-                unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-                ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-            };
+            let now = mono_ns();
             let mut payload = now.to_le_bytes().to_vec();
             if i < 90 {
                 payload.extend_from_slice(&(now - 2_000_000_000).to_le_bytes());
