@@ -39,6 +39,17 @@ function makeMessage(template, scheduled) {
   return buf;
 }
 
+/**
+ * Runs the broadcast path 5,000 times before any client connects (they reach no one). V8
+ * optimizes a function only after some thousands of calls: without this, a fresh server's
+ * first burst of 1,000 broadcasts ran at interpreter speed (5–7 ms for the loop with ferrocast,
+ * against ~1.2 ms warm), which a long-running server never sees. The same for every kind.
+ */
+function warmUp(server) {
+  const template = Buffer.alloc(64, 'x');
+  for (let i = 0; i < 5000; i++) server.broadcast(makeMessage(template, process.hrtime.bigint()));
+}
+
 function ms(ns) {
   return Math.round(ns / 1e4) / 100;
 }
@@ -206,6 +217,7 @@ function serve(kind, start) {
   new Promise((resolve) => resolve(start(mode, counters))).then(
     (s) => {
       server = s;
+      if (mode === 'fanout') warmUp(s);
       reply({ event: 'listening', kind, mode, port: s.port, pid: process.pid, node: process.version });
       const rl = readline.createInterface({ input: process.stdin });
       rl.on('line', (line) => {
