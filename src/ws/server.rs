@@ -196,18 +196,14 @@ async fn fanout_task(hub: Weak<HubCore>, wake: Arc<tokio::sync::Notify>, woken: 
                 None
             };
             if conns.len() <= FANOUT_SLICE {
-                for c in conns.iter() {
-                    c.fan_out_pass(&entries, joined.as_deref(), target);
-                }
+                write_pass(&conns, &entries, joined.as_deref(), target);
             } else {
                 let mut slices = tokio::task::JoinSet::new();
                 for start in (0..conns.len()).step_by(FANOUT_SLICE) {
                     let (conns, entries, joined) = (conns.clone(), entries.clone(), joined.clone());
                     slices.spawn(async move {
                         let end = (start + FANOUT_SLICE).min(conns.len());
-                        for c in &conns[start..end] {
-                            c.fan_out_pass(&entries, joined.as_deref(), target);
-                        }
+                        write_pass(&conns[start..end], &entries, joined.as_deref(), target);
                     });
                 }
                 while slices.join_next().await.is_some() {}
@@ -227,6 +223,28 @@ async fn fanout_task(hub: Weak<HubCore>, wake: Arc<tokio::sync::Notify>, woken: 
             // Let the writers and readers of this worker run between passes.
             tokio::task::yield_now().await;
         }
+    }
+}
+
+/// Sockets a pass writes between two offers of the core to other threads.
+const YIELD_EVERY: usize = 64;
+
+/// One pass's writes to `conns`. Every [`YIELD_EVERY`] sockets the thread offers its core to
+/// any other runnable thread (`sched_yield`, a no-op when none waits): where the JS thread shares
+/// a core with the runtime, a pass of system calls otherwise held the core for whole scheduler
+/// slices, stretching a JS loop of 1,000 `broadcast()` calls from ~1 to ~6 ms and making the
+/// event loop's timers late by as much.
+fn write_pass(
+    conns: &[Arc<Conn>],
+    entries: &[Arc<LogEntry>],
+    joined: Option<&Joined>,
+    target: u64,
+) {
+    for (i, c) in conns.iter().enumerate() {
+        if i % YIELD_EVERY == YIELD_EVERY - 1 {
+            std::thread::yield_now();
+        }
+        c.fan_out_pass(entries, joined, target);
     }
 }
 
