@@ -229,19 +229,22 @@ async fn fanout_task(hub: Weak<HubCore>, wake: Arc<tokio::sync::Notify>, woken: 
 /// Sockets a pass writes between two offers of the core to other threads.
 const YIELD_EVERY: usize = 64;
 
-/// One pass's writes to `conns`. Every [`YIELD_EVERY`] sockets the thread offers its core to
-/// any other runnable thread (`sched_yield`, a no-op when none waits): where the JS thread shares
-/// a core with the runtime, a pass of system calls otherwise held the core for whole scheduler
-/// slices, stretching a JS loop of 1,000 `broadcast()` calls from ~1 to ~6 ms and making the
-/// event loop's timers late by as much.
+/// One pass's writes to `conns`. When the process has a single core (so the JS thread shares it
+/// with the runtime's one worker), every [`YIELD_EVERY`] sockets the thread offers the core to
+/// any other runnable thread (`sched_yield`, a no-op when none waits): a pass of system calls
+/// otherwise held the core for whole scheduler slices, stretching a JS loop of 1,000
+/// `broadcast()` calls from ~1 to ~6 ms and making the event loop's timers late by as much. With
+/// more cores the scheduler can run both at once, and yielding would only hand the core to
+/// other processes.
 fn write_pass(
     conns: &[Arc<Conn>],
     entries: &[Arc<LogEntry>],
     joined: Option<&Joined>,
     target: u64,
 ) {
+    let shared_core = crate::runtime::worker_count() == 1;
     for (i, c) in conns.iter().enumerate() {
-        if i % YIELD_EVERY == YIELD_EVERY - 1 {
+        if shared_core && i % YIELD_EVERY == YIELD_EVERY - 1 {
             std::thread::yield_now();
         }
         c.fan_out_pass(entries, joined, target);
