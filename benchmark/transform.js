@@ -6,7 +6,8 @@
 //   node benchmark/transform.js              # 256 MiB files, 3 rounds
 //   node benchmark/transform.js --size 1g    # the issue's 1 GiB
 //   node benchmark/transform.js --quick      # 64 MiB, 2 rounds
-//   options: --rounds N, --chunk 1m (read chunk size), --only uppercase,grep,...,
+//   options: --rounds N, --warmup N (uncounted rounds first, default 1), --chunk 1m (read chunk
+//            size), --only uppercase,grep,...,
 //            --dir DIR (where files go: default /dev/shm when it exists, else os.tmpdir(); on a
 //            disk, writeback throttling of the output files caps both peers at the disk's speed),
 //            --base DIR (also run the transforms of another ferrocast checkout, built, as
@@ -292,6 +293,10 @@ async function child([name, impl, input, output, chunk, base]) {
   else if (impl === 'base') transform = c.ferro(require(path.resolve(base, 'lib/transforms')));
   else transform = c.ferro(require('..').transforms);
   const hash = crypto.createHash('sha256');
+  // The previous round's output goes before the clock starts: truncating a 1 GiB file on tmpfs
+  // frees its pages (0.2 s here), which createWriteStream's open would otherwise do inside the
+  // measured time.
+  fs.rmSync(output, { force: true });
   let records = 0;
   let check = 0;
   const sink = c.objects
@@ -390,6 +395,10 @@ function main() {
   const quick = Boolean(args.quick);
   const size = parseSize(opt('size', quick ? '64m' : '256m'));
   const rounds = Number(opt('rounds', quick ? 2 : 3));
+  // On this VM the first writes into memory the guest has not touched before run several times
+  // slower (every peer's first round here: 1 GiB uppercase 283-346 MB/s, then 800-1,100), so a
+  // round that is not counted comes first.
+  const warmup = Number(opt('warmup', 1));
   const chunk = parseSize(opt('chunk', '1m'));
   const only = opt('only', DEFAULT_CASES.join(',')).split(',');
   const base = opt('base', null);
@@ -408,16 +417,17 @@ function main() {
   const sizes = Object.fromEntries([...needed].map((k) => [k, fs.statSync(files[k]).size]));
   console.log(
     `transform benchmark: ${Object.entries(sizes).map(([k, s]) => `${k} ${fmt(s / 2 ** 20)} MiB`).join(', ')}; ` +
-      `read chunks ${fmt(chunk / 1024)} KiB; files in ${where}; ${rounds} rounds; node ${process.version}; ${os.cpus().length} cores; ` +
+      `read chunks ${fmt(chunk / 1024)} KiB; files in ${where}; ${rounds} rounds after ${warmup} uncounted; node ${process.version}; ${os.cpus().length} cores; ` +
       `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}${base ? `; before: ${base}` : ''}`,
   );
 
   const results = {};
-  for (let r = 0; r < rounds; r++) {
+  for (let r = -warmup; r < rounds; r++) {
     for (const name of only) {
       const mine = CASES[name].ferro === null ? ['js'] : impls;
       // Rotate the order from round to round (interleaved).
-      const order = mine.map((_, i) => mine[(i + r) % mine.length]);
+      const order = mine.map((_, i) => mine[(((i + r) % mine.length) + mine.length) % mine.length]);
+      const last = {};
       for (const impl of order) {
         const res = spawnSync(
           process.execPath,
@@ -427,14 +437,15 @@ function main() {
         if (res.status !== 0) throw new Error(`${name}/${impl} failed: ${res.stderr}`);
         const m = JSON.parse(res.stdout);
         m.mbps = sizes[CASES[name].file] / 1e6 / m.seconds;
-        ((results[name] ??= {})[impl] ??= []).push(m);
+        last[impl] = m;
+        if (r >= 0) ((results[name] ??= {})[impl] ??= []).push(m);
       }
-      const last = Object.fromEntries(mine.map((impl) => [impl, results[name][impl].at(-1)]));
       const digests = new Set(Object.values(last).map((m) => m.digest));
-      if (r === 0 && name !== 'gzip' && digests.size > 1) {
+      if (r === -warmup && name !== 'gzip' && digests.size > 1) {
         throw new Error(`${name}: outputs differ (${mine.map((i) => `${i} ${last[i].digest}`).join(', ')})`);
       }
-      process.stderr.write(`round ${r + 1} ${name}: ${mine.map((i) => `${i} ${fmt(last[i].mbps)} MB/s`).join(', ')}\n`);
+      const label = r < 0 ? `warm-up ${r + warmup + 1} (not counted)` : `round ${r + 1}`;
+      process.stderr.write(`${label} ${name}: ${mine.map((i) => `${i} ${fmt(last[i].mbps)} MB/s`).join(', ')}\n`);
     }
   }
   const med = (xs, k) => median(xs.map((x) => x[k]));
