@@ -205,6 +205,40 @@ describe('WebSocketServer', function () {
       await closeServer(wss);
     });
 
+
+    it('reads every message that trickles in, a few at a time, on many connections', async function () {
+      // Each read that empties a socket also clears its readiness; messages arriving just after
+      // must still wake the reader. 20 clients × 300 messages, sent a few per event-loop turn.
+      const wss = await listen();
+      const counts = new Map();
+      wss.on('connection', (ws) => {
+        let next = 0;
+        ws.on('message', (data) => {
+          const [id, n] = data.toString().split(':').map(Number);
+          assert.strictEqual(n, next, `client ${id}: message ${n} came where ${next} was due`);
+          next++;
+          counts.set(id, next);
+          if (next === 300) ws.send('done');
+        });
+      });
+      const clients = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const c = new WS(urlOf(wss));
+          await once(c, 'open');
+          return c;
+        }),
+      );
+      const finished = clients.map((c) => once(c, 'message'));
+      for (let n = 0; n < 300; ) {
+        const upto = Math.min(300, n + 1 + (n % 3));
+        for (; n < upto; n++) clients.forEach((c, id) => c.send(`${id}:${n}`));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await Promise.all(finished);
+      for (let id = 0; id < 20; id++) assert.strictEqual(counts.get(id), 300);
+      for (const c of clients) c.close();
+      await closeServer(wss);
+    });
     it('keeps the adopted connection open: no FIN after the handshake', async function () {
       const wss = await listen();
       const raw = await rawClient(wss.address().port);

@@ -28,6 +28,8 @@ use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use tokio::io::AsyncWriteExt;
+#[cfg(unix)]
+use tokio::io::Interest;
 use tokio::net::tcp;
 #[cfg(unix)]
 use tokio::net::unix;
@@ -137,12 +139,64 @@ impl ReadHalf {
         }
     }
 
+    /// Reads what the socket holds, up to `buf.len()` bytes. A read that comes back short has
+    /// emptied the socket's receive queue, so it also clears the socket's readiness: the
+    /// reader's next wait goes to the reactor instead of to a `recv` that only says EAGAIN (with
+    /// one message in flight per connection, that was one `recv` in two). Data arriving in
+    /// between sets readiness again: tokio clears only the readiness event it handed out.
+    #[cfg(unix)]
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        let mut got = 0;
+        let res = match self {
+            ReadHalf::Tcp(r) => {
+                let s: &tokio::net::TcpStream = r.as_ref();
+                s.try_io(Interest::READABLE, || {
+                    recv_into(s.as_raw_fd(), buf, &mut got)
+                })
+            }
+            ReadHalf::Unix(r) => {
+                let s: &tokio::net::UnixStream = r.as_ref();
+                s.try_io(Interest::READABLE, || {
+                    recv_into(s.as_raw_fd(), buf, &mut got)
+                })
+            }
+        };
+        match res {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && got > 0 => Ok(got),
+            Err(e) => Err(e),
+            Ok(()) => Ok(got),
+        }
+    }
+
+    #[cfg(not(unix))]
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             ReadHalf::Tcp(r) => r.try_read(buf),
-            #[cfg(unix)]
-            ReadHalf::Unix(r) => r.try_read(buf),
         }
+    }
+}
+
+/// One `recv` into `buf`; its length goes to `got`. A short read answers `WouldBlock` (the
+/// queue is empty), which makes tokio's `try_io` clear the readiness it acted on.
+#[cfg(unix)]
+fn recv_into(fd: libc::c_int, buf: &mut [u8], got: &mut usize) -> io::Result<()> {
+    loop {
+        // SAFETY: `buf` is valid for `buf.len()` bytes of writes.
+        let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        *got = n as usize;
+        return if n > 0 && (n as usize) < buf.len() {
+            Err(io::ErrorKind::WouldBlock.into())
+        } else {
+            Ok(())
+        };
     }
 }
 
