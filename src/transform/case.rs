@@ -11,6 +11,7 @@
 
 use std::sync::OnceLock;
 
+use super::ascii::{ascii_prefix, ascii_run_end, store, BLOCK, HIGH, ONES};
 use super::{ByteOp, OpError};
 
 /// Which mapping a [`Case`] stage applies.
@@ -68,8 +69,8 @@ impl Case {
                 // non-ASCII byte (at least one byte, as this one is ASCII).
                 if let Some(block) = input.get(i..i + BLOCK) {
                     let word = u128::from_le_bytes(block.try_into().unwrap());
-                    let high = word & HIGH;
-                    if high == 0 {
+                    let take = ascii_prefix(word);
+                    if take == BLOCK {
                         // A longer run: copied and then mapped in place, both vectorised.
                         let end = ascii_run_end(input, i + BLOCK);
                         let at = out.len();
@@ -87,7 +88,6 @@ impl Case {
                     } else {
                         ascii_lower(word)
                     };
-                    let take = high.trailing_zeros() as usize / 8;
                     store(out, &mapped.to_le_bytes(), take);
                     i += take;
                 } else {
@@ -242,12 +242,6 @@ fn two_byte_table(map: CaseMap) -> &'static [Mapped] {
     }
 }
 
-/// Bytes mapped at a time on the ASCII path (and the room every store needs).
-const BLOCK: usize = 16;
-/// Each byte's high bit: set in a block that holds a non-ASCII byte.
-const HIGH: u128 = u128::from_ne_bytes([0x80; 16]);
-const ONES: u128 = u128::from_ne_bytes([0x01; 16]);
-
 /// ASCII uppercase of every byte of `word` below the first one with its high bit set (bytes
 /// after it may come out wrong: carries only move towards higher bytes).
 #[inline]
@@ -262,33 +256,6 @@ fn ascii_upper(word: u128) -> u128 {
 fn ascii_lower(word: u128) -> u128 {
     let letters = word.wrapping_add(ONES * 0x3F) & !word.wrapping_add(ONES * 0x25) & HIGH;
     word.wrapping_add(letters >> 2)
-}
-
-/// Appends the first `len` of `bytes` to `out` with one fixed-size copy of all of them.
-/// `out` must have room for `bytes.len()` more.
-#[inline]
-fn store<const N: usize>(out: &mut Vec<u8>, bytes: &[u8; N], len: usize) {
-    assert!(out.capacity() - out.len() >= N && len <= N);
-    // SAFETY: the assert above: N bytes of spare capacity, of which `len` become initialised.
-    unsafe {
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), out.as_mut_ptr().add(out.len()), N);
-        out.set_len(out.len() + len);
-    }
-}
-
-/// The end of the run of ASCII bytes starting at `i`.
-#[inline]
-fn ascii_run_end(s: &[u8], mut i: usize) -> usize {
-    while let Some(block) = s.get(i..i + BLOCK) {
-        if u128::from_le_bytes(block.try_into().unwrap()) & HIGH != 0 {
-            break;
-        }
-        i += BLOCK;
-    }
-    while i < s.len() && s[i] < 0x80 {
-        i += 1;
-    }
-    i
 }
 
 enum Decoded {

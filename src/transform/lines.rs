@@ -16,6 +16,7 @@ use std::ops::Range;
 use memchr::{memchr, memchr_iter, memrchr};
 use regex::bytes::{Regex, RegexBuilder};
 
+use super::ascii::{ascii_prefix, store, BLOCK};
 use super::pool::{self, PIECE_BYTES};
 use super::{ByteOp, OpError, StepOutput};
 
@@ -495,33 +496,30 @@ fn index_lines(block: &[u8], out: &mut StepOutput) {
     out.data.extend_from_slice(block);
 }
 
-/// How many bytes `b` starts with that are ASCII (eight at a time).
-#[inline]
-fn ascii_len(b: &[u8]) -> usize {
-    let mut i = 0;
-    while let Some(word) = b.get(i..i + 8) {
-        let w = u64::from_ne_bytes(word.try_into().expect("eight bytes"));
-        if w & 0x8080_8080_8080_8080 != 0 {
-            break;
-        }
-        i += 8;
-    }
-    while i < b.len() && b[i] < 0x80 {
-        i += 1;
-    }
-    i
-}
-
 /// Appends `body` as Latin-1 (one byte per character) if it is valid UTF-8 with every character
 /// below U+0100 (ASCII, `café`) and returns true; otherwise appends nothing and returns false.
-/// One pass: ASCII runs are found and copied whole, two-byte sequences folded in between.
+/// One pass: ASCII a block at a time (one fixed-size copy per block, counting its ASCII
+/// prefix), two-byte sequences folded in between.
 fn push_latin1(body: &[u8], out: &mut Vec<u8>) -> bool {
     let start = out.len();
+    // Latin-1 is never longer than its UTF-8, so a block's store always has room.
+    out.reserve(body.len() + BLOCK);
     let mut i = 0;
     loop {
-        let run = ascii_len(&body[i..]);
-        out.extend_from_slice(&body[i..i + run]);
-        i += run;
+        if let Some(block) = body.get(i..i + BLOCK) {
+            let block: &[u8; BLOCK] = block.try_into().unwrap();
+            let take = ascii_prefix(u128::from_le_bytes(*block));
+            store(out, block, take);
+            i += take;
+            if take == BLOCK {
+                continue;
+            }
+        } else {
+            while i < body.len() && body[i] < 0x80 {
+                out.push(body[i]);
+                i += 1;
+            }
+        }
         match body[i..] {
             [] => return true,
             [b0 @ (0xC2 | 0xC3), b1, ..] if b1 & 0xC0 == 0x80 => {

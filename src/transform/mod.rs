@@ -13,6 +13,7 @@
 //! returned); the engine still processes the inputs one at a time, in call order (see
 //! [`Shared`]).
 
+mod ascii;
 mod case;
 mod gzip;
 mod lines;
