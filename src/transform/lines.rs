@@ -16,7 +16,7 @@ use std::ops::Range;
 use memchr::{memchr, memchr_iter, memrchr};
 use regex::bytes::{Regex, RegexBuilder};
 
-use super::ascii::{ascii_prefix, store, BLOCK};
+use super::ascii::{store, BLOCK, HIGH, ONES};
 use super::pool::{self, PIECE_BYTES};
 use super::{ByteOp, OpError, StepOutput};
 
@@ -496,44 +496,6 @@ fn index_lines(block: &[u8], out: &mut StepOutput) {
     out.data.extend_from_slice(block);
 }
 
-/// Appends `body` as Latin-1 (one byte per character) if it is valid UTF-8 with every character
-/// below U+0100 (ASCII, `café`) and returns true; otherwise appends nothing and returns false.
-/// One pass: ASCII a block at a time (one fixed-size copy per block, counting its ASCII
-/// prefix), two-byte sequences folded in between.
-fn push_latin1(body: &[u8], out: &mut Vec<u8>) -> bool {
-    let start = out.len();
-    // Latin-1 is never longer than its UTF-8, so a block's store always has room.
-    out.reserve(body.len() + BLOCK);
-    let mut i = 0;
-    loop {
-        if let Some(block) = body.get(i..i + BLOCK) {
-            let block: &[u8; BLOCK] = block.try_into().unwrap();
-            let take = ascii_prefix(u128::from_le_bytes(*block));
-            store(out, block, take);
-            i += take;
-            if take == BLOCK {
-                continue;
-            }
-        } else {
-            while i < body.len() && body[i] < 0x80 {
-                out.push(body[i]);
-                i += 1;
-            }
-        }
-        match body[i..] {
-            [] => return true,
-            [b0 @ (0xC2 | 0xC3), b1, ..] if b1 & 0xC0 == 0x80 => {
-                out.push((b0 & 0x1F) << 6 | (b1 & 0x3F));
-                i += 2;
-            }
-            _ => {
-                out.truncate(start);
-                return false;
-            }
-        }
-    }
-}
-
 /// The flag on a line's start in `ends` saying that the line is in the UTF-16 text.
 pub const WIDE: u32 = 1 << 31;
 
@@ -549,37 +511,105 @@ pub const WIDE: u32 = 1 << 31;
 fn index_text_lines(block: &[u8], out: &mut StepOutput) {
     let mut start = 0;
     while start < block.len() {
-        let end = memchr(b'\n', &block[start..]).map_or(block.len(), |p| start + p + 1);
-        let body = content(&block[start..end]);
-        start = end;
         let at = out.data.len();
-        if push_latin1(body, &mut out.data) {
-            out.ends.push(at as u32);
-            out.ends.push(out.data.len() as u32);
-            let piece = out.cuts.last().map_or(0, |&c| c as usize);
-            if out.data.len() - piece >= PIECE_BYTES {
-                out.cuts.push(out.data.len() as u32);
+        let end = match latin1_line(block, start, &mut out.data) {
+            Some(end) => {
+                out.ends.push(at as u32);
+                out.ends.push(out.data.len() as u32);
+                let piece = out.cuts.last().map_or(0, |&c| c as usize);
+                if out.data.len() - piece >= PIECE_BYTES {
+                    out.cuts.push(out.data.len() as u32);
+                }
+                end
             }
-            continue;
+            None => push_wide_line(block, start, out),
+        };
+        start = end;
+    }
+}
+
+/// Appends the content of the line starting at `block[start]` to `out` as Latin-1 and returns
+/// where the next line starts, if every character of the line is below U+0100 (ASCII, `café`);
+/// otherwise appends nothing and returns `None`. One pass finds the line's end and copies it:
+/// ASCII a block at a time (one fixed-size copy per 16 bytes, counting the bytes before the first
+/// newline or non-ASCII byte), two-byte sequences folded in between.
+fn latin1_line(block: &[u8], start: usize, out: &mut Vec<u8>) -> Option<usize> {
+    let begin = out.len();
+    // Latin-1 is never longer than its UTF-8, so a block's store always has room.
+    out.reserve(block.len() - start + BLOCK);
+    let mut i = start;
+    loop {
+        if let Some(bytes) = block.get(i..i + BLOCK) {
+            let bytes: &[u8; BLOCK] = bytes.try_into().unwrap();
+            let take = ascii_text_prefix(u128::from_le_bytes(*bytes));
+            store(out, bytes, take);
+            i += take;
+            if take == BLOCK {
+                continue;
+            }
+        } else {
+            while i < block.len() && block[i] < 0x80 && block[i] != b'\n' {
+                out.push(block[i]);
+                i += 1;
+            }
         }
-        // At most one unit per byte, plus the one convert_utf8_to_utf16 wants spare (the
-        // capacity is there: see `reserve_wide`).
-        let room = 2 * (out.wide_units + body.len() + 1) + 1;
-        if out.wide.len() < room {
-            let grown = room.max(2 * out.wide.len()).min(out.wide.capacity());
-            out.wide.resize(grown, 0);
-        }
-        let at = out.wide_units;
-        let n =
-            encoding_rs::mem::convert_utf8_to_utf16(body, &mut pool::as_units(&mut out.wide)[at..]);
-        out.wide_units += n;
-        out.ends.push(at as u32 | WIDE);
-        out.ends.push(out.wide_units as u32);
-        let piece = out.wide_cuts.last().map_or(0, |&c| c as usize);
-        if 2 * (out.wide_units - piece) >= PIECE_BYTES {
-            out.wide_cuts.push(out.wide_units as u32);
+        match block[i..] {
+            [] => return Some(i),
+            [b'\n', ..] => {
+                if i > start && block[i - 1] == b'\r' {
+                    out.pop();
+                }
+                return Some(i + 1);
+            }
+            [b0 @ (0xC2 | 0xC3), b1, ..] if b1 & 0xC0 == 0x80 => {
+                out.push((b0 & 0x1F) << 6 | (b1 & 0x3F));
+                i += 2;
+            }
+            _ => {
+                out.truncate(begin);
+                return None;
+            }
         }
     }
+}
+
+/// How many of `word`'s bytes, from the first, are ASCII and not a newline.
+#[inline]
+fn ascii_text_prefix(word: u128) -> usize {
+    // A byte is zero after `^ '\n'` where it was a newline; `(x - 1) & !x` sets the high bit of
+    // the first zero byte (and maybe of later ones, which do not matter here).
+    let x = word ^ (ONES * u128::from(b'\n'));
+    let newline = x.wrapping_sub(ONES) & !x & HIGH;
+    let stop = newline | (word & HIGH);
+    if stop == 0 {
+        BLOCK
+    } else {
+        stop.trailing_zeros() as usize / 8
+    }
+}
+
+/// Decodes the line starting at `block[start]`, as `Buffer#toString()` decodes it (invalid
+/// sequences become U+FFFD), into `out.wide` (UTF-16) and returns where the next line starts.
+fn push_wide_line(block: &[u8], start: usize, out: &mut StepOutput) -> usize {
+    let end = memchr(b'\n', &block[start..]).map_or(block.len(), |p| start + p + 1);
+    let body = content(&block[start..end]);
+    // At most one unit per byte, plus the one convert_utf8_to_utf16 wants spare (the
+    // capacity is there: see `reserve_wide`).
+    let room = 2 * (out.wide_units + body.len() + 1) + 1;
+    if out.wide.len() < room {
+        let grown = room.max(2 * out.wide.len()).min(out.wide.capacity());
+        out.wide.resize(grown, 0);
+    }
+    let at = out.wide_units;
+    let n = encoding_rs::mem::convert_utf8_to_utf16(body, &mut pool::as_units(&mut out.wide)[at..]);
+    out.wide_units += n;
+    out.ends.push(at as u32 | WIDE);
+    out.ends.push(out.wide_units as u32);
+    let piece = out.wide_cuts.last().map_or(0, |&c| c as usize);
+    if 2 * (out.wide_units - piece) >= PIECE_BYTES {
+        out.wide_cuts.push(out.wide_units as u32);
+    }
+    end
 }
 
 #[cfg(test)]
@@ -703,32 +733,41 @@ mod tests {
 
     #[test]
     fn latin1_lines_fold_two_byte_sequences_and_refuse_the_rest() {
-        let cases: [&[u8]; 9] = [
+        let cases: [&[u8]; 11] = [
             b"",
             b"plain ascii",
-            "café über naïve ÿ".as_bytes(),
+            b"a line of ASCII longer than two blocks of sixteen bytes",
+            "café über naïve ÿ, and more text after them".as_bytes(),
             "é".as_bytes(),
             "Ā (U+0100)".as_bytes(),
             "emoji 😀".as_bytes(),
             b"cut \xc3",
             b"bad \xc3\x28 continuation",
             b"overlong \xc0\x80",
+            b"carriage \r return inside",
         ];
         for body in cases {
-            let mut out = b"x".to_vec();
-            let ok = push_latin1(body, &mut out);
-            let want = std::str::from_utf8(body)
-                .ok()
-                .filter(|t| t.chars().all(|c| (c as u32) < 0x100));
-            match want {
-                Some(t) => {
-                    assert!(ok, "{body:?}");
-                    let latin1: Vec<u8> = t.chars().map(|c| c as u8).collect();
-                    assert_eq!(&out[1..], &latin1[..]);
+            // The line alone (it ends the block), then ended by LF and by CRLF before another.
+            for (tail, next) in [(&b""[..], 0), (b"\nnext", 1), (b"\r\nnext line", 2)] {
+                if body.ends_with(b"\xc3") && !tail.is_empty() {
+                    continue; // the cut sequence is then followed by a byte that is no continuation
                 }
-                None => {
-                    assert!(!ok, "{body:?}");
-                    assert_eq!(out, b"x");
+                let block = [b"head\n", body, tail].concat();
+                let mut out = b"x".to_vec();
+                let end = latin1_line(&block, 5, &mut out);
+                let want = std::str::from_utf8(body)
+                    .ok()
+                    .filter(|t| t.chars().all(|c| (c as u32) < 0x100));
+                match want {
+                    Some(t) => {
+                        assert_eq!(end, Some(5 + body.len() + next), "{body:?} {tail:?}");
+                        let latin1: Vec<u8> = t.chars().map(|c| c as u8).collect();
+                        assert_eq!(&out[1..], &latin1[..]);
+                    }
+                    None => {
+                        assert_eq!(end, None, "{body:?} {tail:?}");
+                        assert_eq!(out, b"x");
+                    }
                 }
             }
         }
