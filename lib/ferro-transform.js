@@ -19,8 +19,14 @@ const { codedError } = require('./validate');
 
 const kOps = Symbol('ferrocast.transformOps');
 
-/** How long object delivery may hold the event loop before it yields (setImmediate), in ms. */
-const SLICE_MS = 2;
+/**
+ * How long object delivery may hold the event loop before it yields (setImmediate), in ms. Short,
+ * so that the source's next chunk (a file read that completed meanwhile) reaches Rust while this
+ * thread is still pushing the current result: with 2 ms, one result's lines went out in one
+ * slice and the next chunk waited for it, then this thread waited for Rust (lines() at 1 GiB:
+ * 831 -> 971 MB/s with 0.25 ms, BENCHMARKS.md).
+ */
+const SLICE_MS = 0.25;
 /** Objects pushed between two looks at the clock. */
 const SLICE_STEP = 256;
 /** Calls to Rust submitted and not yet delivered, at most (see FerroTransform#_release). */
