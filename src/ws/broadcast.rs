@@ -113,6 +113,8 @@ pub struct LogEntry {
 /// The frames of several log entries back to back, for a fan-out pass where every entry goes
 /// to the same connections (no `except`, one topic or none).
 pub struct Joined {
+    /// The sequence number of the first entry.
+    pub first: u64,
     pub bytes: Bytes,
     pub topic: Option<Arc<str>>,
 }
@@ -134,6 +136,7 @@ impl Joined {
             buf.extend_from_slice(&e.frame);
         }
         Some(Joined {
+            first: first.seq,
             bytes: Bytes::from(buf),
             topic: first.topic.clone(),
         })

@@ -435,6 +435,11 @@ impl Conn {
         QUEUED
     }
 
+    /// The sequence number of the last fan-out this connection has taken.
+    pub(crate) fn seen(&self) -> u64 {
+        self.seen.load(Ordering::Acquire)
+    }
+
     /// Queues, in order, the fan-out frames (broadcasts and publishes) issued up to `upto` that
     /// this connection has not taken yet. Senders call it first so their frame lands after
     /// every earlier broadcast.
@@ -463,9 +468,10 @@ impl Conn {
     /// costs one system call per pass and no writer task; only what the kernel does not take is
     /// left to the writer.
     ///
-    /// `joined`, when given, is every frame of `entries` back to back (they all go to the same
-    /// connections): a connection that takes them all and stays under `max_backpressure` gets
-    /// that one buffer, written with one copy instead of one per frame.
+    /// `joined`, when given, is the frames of `entries` from one sequence number on, back to
+    /// back (they all go to the same connections): a connection that takes exactly those and
+    /// stays under `max_backpressure` gets that one buffer, written with one copy instead of one
+    /// per frame.
     pub(crate) fn fan_out_pass(
         &self,
         entries: &[Arc<LogEntry>],
@@ -481,12 +487,12 @@ impl Conn {
             let seen = self.seen.load(Ordering::Acquire);
             let first = entries.first().map_or(u64::MAX, |e| e.seq);
             let (mut queued, close) = match joined {
-                Some(j) if seen + 1 == first && self.admit_joined(j) => {
+                Some(j) if seen + 1 == j.first && self.admit_joined(j) => {
                     self.queue_chunk(&mut o, j.bytes.clone(), false, true);
                     self.hub
                         .stats
                         .messages_out
-                        .fetch_add(entries.len() as u64, Ordering::Relaxed);
+                        .fetch_add(upto + 1 - j.first, Ordering::Relaxed);
                     self.seen.store(upto, Ordering::Release);
                     (true, false)
                 }

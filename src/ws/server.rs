@@ -170,8 +170,9 @@ const FANOUT_SLICE: usize = 512;
 /// Takes every logged fan-out frame to every connection, pass after pass, then drops the
 /// entries all have taken. A pass writes each connection's new frames in one vectored write
 /// ([`Conn::fan_out_pass`]), so when broadcasts come faster than a pass takes, the next pass
-/// carries several frames per write: the cost per delivery falls as the load rises. Ends when
-/// the hub is gone.
+/// carries several frames per write: the cost per delivery falls as the load rises. Frames
+/// logged while a pass runs also go to the connections it has not reached yet (see
+/// [`write_pass`]). Ends when the hub is gone.
 async fn fanout_task(hub: Weak<HubCore>, wake: Arc<tokio::sync::Notify>, woken: Arc<AtomicBool>) {
     loop {
         wake.notified().await;
@@ -180,35 +181,24 @@ async fn fanout_task(hub: Weak<HubCore>, wake: Arc<tokio::sync::Notify>, woken: 
             // Cleared before `target` is read: a fan-out after this point wakes the task again
             // (the permit is kept if it is still busy), so none is left behind.
             woken.store(false, Ordering::SeqCst);
+            // Every connection of the pass takes at least this far.
             let target = core.fanout_seq();
-            let entries: Arc<[Arc<LogEntry>]> = core
-                .log
-                .lock()
-                .unwrap()
-                .iter()
-                .take_while(|e| e.seq <= target)
-                .cloned()
-                .collect();
             let conns: Arc<[Arc<Conn>]> = core.conns.lock().unwrap().values().cloned().collect();
-            let joined = if conns.len() > 1 {
-                Joined::of(&entries).map(Arc::new)
-            } else {
-                None
-            };
+            let join = conns.len() > 1;
             if conns.len() <= FANOUT_SLICE {
-                write_pass(&conns, &entries, joined.as_deref(), target);
+                write_pass(&core, &conns, join);
             } else {
                 let mut slices = tokio::task::JoinSet::new();
                 for start in (0..conns.len()).step_by(FANOUT_SLICE) {
-                    let (conns, entries, joined) = (conns.clone(), entries.clone(), joined.clone());
+                    let (core, conns) = (core.clone(), conns.clone());
                     slices.spawn(async move {
                         let end = (start + FANOUT_SLICE).min(conns.len());
-                        write_pass(&conns[start..end], &entries, joined.as_deref(), target);
+                        write_pass(&core, &conns[start..end], join);
                     });
                 }
                 while slices.join_next().await.is_some() {}
             }
-            drop((conns, entries, joined));
+            drop(conns);
             // Every connection has taken everything up to `target` (one registered since
             // starts after it), so those entries can go.
             {
@@ -226,28 +216,89 @@ async fn fanout_task(hub: Weak<HubCore>, wake: Arc<tokio::sync::Notify>, woken: 
     }
 }
 
-/// Sockets a pass writes between two offers of the core to other threads.
-const YIELD_EVERY: usize = 64;
+/// Sockets a pass writes between two looks at the log (and, on a single core, two offers of
+/// the core to other threads).
+const REFRESH_EVERY: usize = 64;
 
-/// One pass's writes to `conns`. When the process has a single core (so the JS thread shares it
-/// with the runtime's one worker), every [`YIELD_EVERY`] sockets the thread offers the core to
-/// any other runnable thread (`sched_yield`, a no-op when none waits): a pass of system calls
-/// otherwise held the core for whole scheduler slices, stretching a JS loop of 1,000
-/// `broadcast()` calls from ~1 to ~6 ms and making the event loop's timers late by as much. With
-/// more cores the scheduler can run both at once, and yielding would only hand the core to
-/// other processes.
-fn write_pass(
-    conns: &[Arc<Conn>],
-    entries: &[Arc<LogEntry>],
-    joined: Option<&Joined>,
+/// What a pass writes: the log up to `target`, and the frames of its tails joined on demand,
+/// one buffer per distinct starting point (connections that took the same earlier passes share
+/// it).
+struct Snapshot {
     target: u64,
-) {
-    let shared_core = crate::runtime::worker_count() == 1;
-    for (i, c) in conns.iter().enumerate() {
-        if shared_core && i % YIELD_EVERY == YIELD_EVERY - 1 {
-            std::thread::yield_now();
+    entries: Vec<Arc<LogEntry>>,
+    joined: Vec<(u64, Option<Joined>)>,
+}
+
+impl Snapshot {
+    fn take(core: &HubCore) -> Self {
+        let target = core.fanout_seq();
+        let entries = core
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .take_while(|e| e.seq <= target)
+            .cloned()
+            .collect();
+        Snapshot {
+            target,
+            entries,
+            joined: Vec::new(),
         }
-        c.fan_out_pass(entries, joined, target);
+    }
+
+    /// The entries from sequence number `first` on, joined (`None` when they cannot be).
+    fn joined_from<'a>(
+        entries: &[Arc<LogEntry>],
+        joined: &'a mut Vec<(u64, Option<Joined>)>,
+        first: u64,
+    ) -> Option<&'a Joined> {
+        let at = match joined.iter().position(|(f, _)| *f == first) {
+            Some(at) => at,
+            None => {
+                // Entries have consecutive sequence numbers.
+                let skip = first.checked_sub(entries.first()?.seq)? as usize;
+                joined.push((first, Joined::of(entries.get(skip..)?)));
+                joined.len() - 1
+            }
+        };
+        joined[at].1.as_ref()
+    }
+}
+
+/// One pass's writes to `conns`. Every [`REFRESH_EVERY`] sockets it takes a new snapshot of the
+/// log if fan-outs came meanwhile, so that a broadcast made while a pass runs reaches the
+/// sockets the pass has not written yet in this pass rather than the next (the latency of the
+/// last sockets of a pass was up to two passes, it is up to one).
+///
+/// When the process has a single core (so the JS thread shares it with the runtime's one
+/// worker), it also offers the core to any other runnable thread at those points
+/// (`sched_yield`, a no-op when none waits): a pass of system calls otherwise held the core for
+/// whole scheduler slices, stretching a JS loop of 1,000 `broadcast()` calls from ~1 to ~6 ms
+/// and making the event loop's timers late by as much. With more cores the scheduler can run
+/// both at once, and yielding would only hand the core to other processes.
+fn write_pass(core: &HubCore, conns: &[Arc<Conn>], join: bool) {
+    let shared_core = crate::runtime::worker_count() == 1;
+    let mut snap = Snapshot::take(core);
+    for (i, c) in conns.iter().enumerate() {
+        if i % REFRESH_EVERY == REFRESH_EVERY - 1 {
+            if shared_core {
+                std::thread::yield_now();
+            }
+            if core.fanout_seq() > snap.target {
+                snap = Snapshot::take(core);
+            }
+        }
+        let seen = c.seen();
+        if seen >= snap.target {
+            continue;
+        }
+        let joined = if join {
+            Snapshot::joined_from(&snap.entries, &mut snap.joined, seen + 1)
+        } else {
+            None
+        };
+        c.fan_out_pass(&snap.entries, joined, snap.target);
     }
 }
 
