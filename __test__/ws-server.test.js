@@ -239,6 +239,42 @@ describe('WebSocketServer', function () {
       for (const c of clients) c.close();
       await closeServer(wss);
     });
+    it('sends large messages whole and in order with small ones to a reader that stalls', async function () {
+      // Large payloads go from the caller's memory straight to an idle socket; what the kernel
+      // does not take (the reader has stopped) is queued behind them.
+      const wss = await listen();
+      const client = new WS(urlOf(wss));
+      const [server] = await once(wss, 'connection');
+      await once(client, 'open');
+      client._socket.pause();
+      const sizes = [];
+      let called = 0;
+      for (let i = 0; i < 40; i++) {
+        const size = i % 4 === 3 ? 10 : 256 * 1024 + i;
+        sizes.push(size);
+        server.send(Buffer.alloc(size, i), () => called++);
+      }
+      assert.ok(server.bufferedAmount > 0, 'a stalled reader leaves bytes queued');
+      const got = [];
+      const all = new Promise((resolve) =>
+        client.on('message', (d) => {
+          got.push(d);
+          if (got.length === sizes.length) resolve();
+        }),
+      );
+      client._socket.resume();
+      await all;
+      got.forEach((d, i) => {
+        assert.strictEqual(d.length, sizes[i], `message ${i}`);
+        assert.ok(d.every((b) => b === i), `message ${i} holds its own bytes`);
+      });
+      for (let t = 0; called < sizes.length && t < 200; t++) await delay(10);
+      assert.strictEqual(called, sizes.length);
+      assert.strictEqual(server.bufferedAmount, 0);
+      client.close();
+      await closeServer(wss);
+    });
+
     it('keeps the adopted connection open: no FIN after the handshake', async function () {
       const wss = await listen();
       const raw = await rawClient(wss.address().port);

@@ -107,6 +107,10 @@ const NO_SIGPIPE: libc::c_int = libc::MSG_NOSIGNAL;
 #[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
 const NO_SIGPIPE: libc::c_int = 0;
 const MAX_IOV: usize = 64;
+/// Data frames with payloads from this size up skip the queue when they can (see
+/// [`Conn::send_direct`]).
+#[cfg(unix)]
+const DIRECT_MIN: usize = 4096;
 
 thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0; SCRATCH_SIZE]);
@@ -433,6 +437,82 @@ impl Conn {
         }
         self.push_chunk(bytes, notify, true, direct);
         QUEUED
+    }
+
+    /// Writes a large unmasked data frame (the caller checks the mask) for a socket with nothing
+    /// queued at once from the calling (JS) thread, its payload straight from the caller's
+    /// memory (header and payload in one vectored write), also while JS dispatches a batch: at
+    /// this size copying the payload into a queued frame costs more than joining the write with
+    /// others saves. What the kernel does not take is copied and queued for the writer as usual.
+    /// `None` when the frame has to take the queue: smaller than [`DIRECT_MIN`], or something
+    /// queued or being written for this socket (the caller took the earlier fan-outs first, so
+    /// nothing can overtake it).
+    #[cfg(unix)]
+    pub fn send_direct(&self, opcode: u8, fin: bool, payload: &[u8], notify: bool) -> Option<u32> {
+        if payload.len() < DIRECT_MIN {
+            return None;
+        }
+        let spawn = {
+            let mut o = self.out.lock().unwrap();
+            if o.busy || o.writer || !o.queue.is_empty() || !self.can_write_now() {
+                return None;
+            }
+            let (head, head_len) = frame::header(opcode, fin, payload.len(), None);
+            let total = head_len + payload.len();
+            match self.admit_data(total as u64) {
+                Admit::Ok => {
+                    self.hub.stats.messages_out.fetch_add(1, Ordering::Relaxed);
+                }
+                Admit::NotOpen => return Some(NOT_OPEN),
+                Admit::Dropped => return Some(DROPPED),
+                Admit::Close => {
+                    drop(o);
+                    self.close(Some(1008), b"Backpressure limit exceeded");
+                    return Some(DROPPED);
+                }
+            }
+            let iov = [
+                libc::iovec {
+                    iov_base: head.as_ptr() as *mut libc::c_void,
+                    iov_len: head_len,
+                },
+                libc::iovec {
+                    iov_base: payload.as_ptr() as *mut libc::c_void,
+                    iov_len: payload.len(),
+                },
+            ];
+            // SAFETY: msghdr is plain data; an all-zero value is valid (no name, no control).
+            let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+            msg.msg_iov = iov.as_ptr() as *mut libc::iovec;
+            msg.msg_iovlen = 2;
+            // SAFETY: the descriptor stays open while `out` is locked and FINISHED is unset;
+            // both iovecs point into memory live until the call returns.
+            let sent = unsafe { libc::sendmsg(self.fd, &msg, libc::MSG_DONTWAIT | NO_SIGPIPE) };
+            // An error (or EAGAIN) leaves the whole frame to the writer, which meets it.
+            let sent = sent.max(0) as usize;
+            self.hub
+                .stats
+                .bytes_out
+                .fetch_add(sent as u64, Ordering::Relaxed);
+            if sent == total {
+                if notify {
+                    self.push(record::SENT, 1, &[]);
+                    self.hub.flush_records();
+                }
+                return Some(QUEUED);
+            }
+            let mut rest = Vec::with_capacity(total - sent);
+            if sent < head_len {
+                rest.extend_from_slice(&head[sent..head_len]);
+                rest.extend_from_slice(payload);
+            } else {
+                rest.extend_from_slice(&payload[sent - head_len..]);
+            }
+            self.queue_chunk(&mut o, Bytes::from(rest), notify, true);
+            Self::claim_writer(&mut o)
+        };
+        self.kick_writer(spawn);
+        Some(QUEUED)
     }
 
     /// The sequence number of the last fan-out this connection has taken.

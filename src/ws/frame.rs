@@ -459,16 +459,29 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4]) {
     }
 }
 
-/// Length of the header of a frame with `len` payload bytes.
-pub fn header_len(len: usize, masked: bool) -> usize {
-    let base = if len < 126 {
+/// The header of a frame with `len` payload bytes (masked with `mask` when given): its bytes
+/// and how many of them there are.
+pub fn header(opcode: u8, fin: bool, len: usize, mask: Option<[u8; 4]>) -> ([u8; 14], usize) {
+    let mut h = [0u8; 14];
+    h[0] = if fin { 0x80 } else { 0 } | opcode;
+    let m = if mask.is_some() { 0x80 } else { 0 };
+    let mut n = if len < 126 {
+        h[1] = m | len as u8;
         2
     } else if len <= 0xffff {
+        h[1] = m | 126;
+        h[2..4].copy_from_slice(&(len as u16).to_be_bytes());
         4
     } else {
+        h[1] = m | 127;
+        h[2..10].copy_from_slice(&(len as u64).to_be_bytes());
         10
     };
-    base + if masked { 4 } else { 0 }
+    if let Some(key) = mask {
+        h[n..n + 4].copy_from_slice(&key);
+        n += 4;
+    }
+    (h, n)
 }
 
 /// Builds one frame whose payload is the concatenation of `parts`, masked with `mask` when given
@@ -476,21 +489,9 @@ pub fn header_len(len: usize, masked: bool) -> usize {
 /// written to many sockets.
 pub fn encode(opcode: u8, fin: bool, parts: &[&[u8]], mask: Option<[u8; 4]>) -> Vec<u8> {
     let len: usize = parts.iter().map(|p| p.len()).sum();
-    let mut out = Vec::with_capacity(header_len(len, mask.is_some()) + len);
-    out.push(if fin { 0x80 } else { 0 } | opcode);
-    let m = if mask.is_some() { 0x80 } else { 0 };
-    if len < 126 {
-        out.push(m | len as u8);
-    } else if len <= 0xffff {
-        out.push(m | 126);
-        out.extend_from_slice(&(len as u16).to_be_bytes());
-    } else {
-        out.push(m | 127);
-        out.extend_from_slice(&(len as u64).to_be_bytes());
-    }
-    if let Some(key) = mask {
-        out.extend_from_slice(&key);
-    }
+    let (head, head_len) = header(opcode, fin, len, mask);
+    let mut out = Vec::with_capacity(head_len + len);
+    out.extend_from_slice(&head[..head_len]);
     let start = out.len();
     for p in parts {
         out.extend_from_slice(p);
@@ -665,6 +666,11 @@ mod tests {
         assert_eq!(encode(OP_TEXT, true, &[&[0; 125]], None).len(), 127);
         assert_eq!(encode(OP_TEXT, true, &[&[0; 126]], None).len(), 130);
         assert_eq!(encode(OP_TEXT, true, &[&[0; 70000]], None).len(), 70010);
-        assert_eq!(header_len(70000, true), 14);
+        assert_eq!(header(OP_TEXT, true, 70000, Some([1, 2, 3, 4])).1, 14);
+        assert_eq!(header(OP_BINARY, false, 300, None), {
+            let mut h = [0u8; 14];
+            h[..4].copy_from_slice(&[0x02, 126, 1, 44]);
+            (h, 4)
+        });
     }
 }

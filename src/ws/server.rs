@@ -591,14 +591,16 @@ impl NativeWsConnection {
     /// Frames `payload` as one data frame and queues it after whatever the hub queued earlier.
     fn send_payload(&self, payload: &[u8], flags: u32) -> u32 {
         self.conn.catch_up_to_hub();
-        let frame = self.conn.frame(
-            data_opcode(flags & 3),
-            flags & SEND_FIN != 0,
-            &[payload],
-            Some(flags & SEND_MASK != 0),
-        );
-        self.conn
-            .enqueue(frame, true, flags & SEND_NOTIFY != 0, true)
+        let (opcode, fin) = (data_opcode(flags & 3), flags & SEND_FIN != 0);
+        let (mask, notify) = (flags & SEND_MASK != 0, flags & SEND_NOTIFY != 0);
+        #[cfg(unix)]
+        if !mask {
+            if let Some(status) = self.conn.send_direct(opcode, fin, payload, notify) {
+                return status;
+            }
+        }
+        let frame = self.conn.frame(opcode, fin, &[payload], Some(mask));
+        self.conn.enqueue(frame, true, notify, true)
     }
 }
 
