@@ -239,6 +239,7 @@ describe('WebSocketServer', function () {
       for (const c of clients) c.close();
       await closeServer(wss);
     });
+
     it('sends large messages whole and in order with small ones to a reader that stalls', async function () {
       // Large payloads go from the caller's memory straight to an idle socket; what the kernel
       // does not take (the reader has stopped) is queued behind them.

@@ -181,6 +181,20 @@ impl ReadHalf {
     }
 }
 
+/// One non-blocking `sendmsg` of `iov` to `fd` (no SIGPIPE): bytes sent, or -1.
+///
+/// # Safety
+/// `fd` must be an open socket and every iovec must point into memory live for the call.
+#[cfg(unix)]
+unsafe fn send_vectored(fd: libc::c_int, iov: &[libc::iovec]) -> isize {
+    // SAFETY: msghdr is plain data; an all-zero value is valid (no name, no control).
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = iov.as_ptr() as *mut libc::iovec;
+    msg.msg_iovlen = iov.len() as _;
+    // SAFETY: the caller's guarantees; `msg` points at `iov`, which outlives the call.
+    unsafe { libc::sendmsg(fd, &msg, libc::MSG_DONTWAIT | NO_SIGPIPE) }
+}
+
 /// One `recv` into `buf`; its length goes to `got`. A short read answers `WouldBlock` (the
 /// queue is empty), which makes tokio's `try_io` clear the readiness it acted on.
 #[cfg(unix)]
@@ -481,13 +495,9 @@ impl Conn {
                     iov_len: payload.len(),
                 },
             ];
-            // SAFETY: msghdr is plain data; an all-zero value is valid (no name, no control).
-            let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-            msg.msg_iov = iov.as_ptr() as *mut libc::iovec;
-            msg.msg_iovlen = 2;
             // SAFETY: the descriptor stays open while `out` is locked and FINISHED is unset;
             // both iovecs point into memory live until the call returns.
-            let sent = unsafe { libc::sendmsg(self.fd, &msg, libc::MSG_DONTWAIT | NO_SIGPIPE) };
+            let sent = unsafe { send_vectored(self.fd, &iov) };
             // An error (or EAGAIN) leaves the whole frame to the writer, which meets it.
             let sent = sent.max(0) as usize;
             self.hub
@@ -686,22 +696,21 @@ impl Conn {
                 )
             }
         } else {
-            let mut iov = [std::mem::MaybeUninit::<libc::iovec>::uninit(); MAX_IOV];
+            let mut iov = [libc::iovec {
+                iov_base: std::ptr::null_mut(),
+                iov_len: 0,
+            }; MAX_IOV];
             let mut n = 0;
             for c in o.queue.iter().take(MAX_IOV) {
-                iov[n].write(libc::iovec {
+                iov[n] = libc::iovec {
                     iov_base: c.bytes.as_ptr() as *mut libc::c_void,
                     iov_len: c.bytes.len(),
-                });
+                };
                 n += 1;
             }
-            // SAFETY: msghdr is plain data; an all-zero value is valid (no name, no control).
-            let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-            msg.msg_iov = iov.as_mut_ptr().cast();
-            msg.msg_iovlen = n as _;
-            // SAFETY: as above; the first `n` iovecs are written and point into live `Bytes`
-            // of the queue, which is not touched until the call returns.
-            unsafe { libc::sendmsg(self.fd, &msg, libc::MSG_DONTWAIT | NO_SIGPIPE) }
+            // SAFETY: as above; the first `n` iovecs point into live `Bytes` of the queue,
+            // which is not touched until the call returns.
+            unsafe { send_vectored(self.fd, &iov[..n]) }
         };
         if sent > 0 {
             self.advance(&mut o.queue, sent as usize);
