@@ -169,17 +169,11 @@ async fn inbound_frames_are_valid_for_a_tungstenite_server() {
 async fn fanout_counts_every_message_through_pings_and_fragments() {
     const CONNS: usize = 4;
     const PER_CONN: u64 = 60;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (port, clients) = accept_all(CONNS).await;
     let pongs = Arc::new(AtomicU64::new(0));
     let pongs2 = pongs.clone();
     tokio::spawn(async move {
-        let mut sockets = Vec::new();
-        for _ in 0..CONNS {
-            let (tcp, _) = listener.accept().await.unwrap();
-            sockets.push(tokio_tungstenite::accept_async(tcp).await.unwrap());
-        }
-        for mut ws in sockets {
+        for mut ws in clients.await.unwrap() {
             let pongs = pongs2.clone();
             tokio::spawn(async move {
                 for i in 0..PER_CONN {
@@ -274,18 +268,33 @@ async fn fanout(
     .await
 }
 
-/// A tungstenite server that sends `per_conn` binary messages of `size` bytes to each of `conns`
-/// clients, the message at index `odd` (if any) one byte longer.
-async fn burst_server(conns: usize, per_conn: u64, size: usize, odd: Option<u64>) -> u16 {
+/// A listener on 127.0.0.1 (its port), and a task that completes the opening handshake of the
+/// first `conns` clients and yields their sockets once all have connected.
+async fn accept_all(
+    conns: usize,
+) -> (
+    u16,
+    tokio::task::JoinHandle<Vec<tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>>>,
+) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        let mut sockets = Vec::new();
+    let clients = tokio::spawn(async move {
+        let mut sockets = Vec::with_capacity(conns);
         for _ in 0..conns {
             let (tcp, _) = listener.accept().await.unwrap();
             sockets.push(tokio_tungstenite::accept_async(tcp).await.unwrap());
         }
-        for mut ws in sockets {
+        sockets
+    });
+    (port, clients)
+}
+
+/// A tungstenite server that sends `per_conn` binary messages of `size` bytes to each of `conns`
+/// clients, the message at index `odd` (if any) one byte longer.
+async fn burst_server(conns: usize, per_conn: u64, size: usize, odd: Option<u64>) -> u16 {
+    let (port, clients) = accept_all(conns).await;
+    tokio::spawn(async move {
+        for mut ws in clients.await.unwrap() {
             tokio::spawn(async move {
                 for i in 0..per_conn {
                     let len = if Some(i) == odd { size + 1 } else { size };
