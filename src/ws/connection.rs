@@ -435,16 +435,11 @@ impl Conn {
     /// [`NOT_OPEN`] or [`DROPPED`].
     pub fn enqueue(&self, bytes: Bytes, data: bool, notify: bool, direct: bool) -> u32 {
         if data {
-            match self.admit_data(bytes.len() as u64) {
-                Admit::Ok => {
-                    self.hub.stats.messages_out.fetch_add(1, Ordering::Relaxed);
+            if let Err((status, close)) = self.admit_send(bytes.len() as u64) {
+                if close {
+                    self.close_over_limit();
                 }
-                Admit::NotOpen => return NOT_OPEN,
-                Admit::Dropped => return DROPPED,
-                Admit::Close => {
-                    self.close(Some(1008), b"Backpressure limit exceeded");
-                    return DROPPED;
-                }
+                return status;
             }
         } else if self.is(TERMINATED | FINISHED) {
             return NOT_OPEN;
@@ -473,17 +468,12 @@ impl Conn {
             }
             let (head, head_len) = frame::header(opcode, fin, payload.len(), None);
             let total = head_len + payload.len();
-            match self.admit_data(total as u64) {
-                Admit::Ok => {
-                    self.hub.stats.messages_out.fetch_add(1, Ordering::Relaxed);
+            if let Err((status, close)) = self.admit_send(total as u64) {
+                drop(o);
+                if close {
+                    self.close_over_limit();
                 }
-                Admit::NotOpen => return Some(NOT_OPEN),
-                Admit::Dropped => return Some(DROPPED),
-                Admit::Close => {
-                    drop(o);
-                    self.close(Some(1008), b"Backpressure limit exceeded");
-                    return Some(DROPPED);
-                }
+                return Some(status);
             }
             let iov = [
                 libc::iovec {
@@ -665,8 +655,28 @@ impl Conn {
             self.kick_writer(spawn);
         }
         if close {
-            self.close(Some(1008), b"Backpressure limit exceeded");
+            self.close_over_limit();
         }
+    }
+
+    /// Admits one data frame of `len` bytes that JS sends (see [`Conn::admit_data`]) and
+    /// counts it; otherwise the status to answer and whether the `'close'` policy asks to close
+    /// the connection (the caller does, holding no lock: [`Conn::close_over_limit`]).
+    fn admit_send(&self, len: u64) -> Result<(), (u32, bool)> {
+        match self.admit_data(len) {
+            Admit::Ok => {
+                self.hub.stats.messages_out.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Admit::NotOpen => Err((NOT_OPEN, false)),
+            Admit::Dropped => Err((DROPPED, false)),
+            Admit::Close => Err((DROPPED, true)),
+        }
+    }
+
+    /// Closes with 1008 when the `'close'` backpressure policy is triggered.
+    fn close_over_limit(&self) {
+        self.close(Some(1008), b"Backpressure limit exceeded");
     }
 
     /// Whether the calling thread may write this socket itself ([`Conn::write_queue_now`]): it
