@@ -207,22 +207,22 @@ describe('WebSocket (client)', function () {
         await closed(ws);
       });
 
-      it('calls send callbacks once the data is written, in order', async function () {
+      it('calls send callbacks once the data is written, in order, with null as ws does', async function () {
         const ws = new WebSocket(url(wss));
         await once(ws, 'open');
         const order = [];
         await new Promise((resolve) => {
-          ws.send('a', (err) => order.push(['a', err]));
-          ws.send('b', {}, (err) => order.push(['b', err]));
-          ws.ping('p', (err) => {
-            order.push(['ping', err]);
+          ws.send('a', (...args) => order.push(['a', ...args]));
+          ws.send('b', {}, (...args) => order.push(['b', ...args]));
+          ws.ping('p', (...args) => {
+            order.push(['ping', ...args]);
             resolve();
           });
         });
         assert.deepStrictEqual(order, [
-          ['a', undefined],
-          ['b', undefined],
-          ['ping', undefined],
+          ['a', null],
+          ['b', null],
+          ['ping', null],
         ]);
         ws.close();
         await closed(ws);

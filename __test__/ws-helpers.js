@@ -28,7 +28,7 @@ function frame(opcode, payload = Buffer.alloc(0), { fin = true, mask = true, rsv
   return Buffer.concat([Buffer.from(head), key, masked]);
 }
 
-/** Parses unmasked frames (what a server sends) from a buffer. */
+/** Parses frames from a buffer: a server's (unmasked) or a client's (masked, unmasked here). */
 function parseFrames(buf) {
   const frames = [];
   let pos = 0;
@@ -46,8 +46,16 @@ function parseFrames(buf) {
       len = Number(buf.readBigUInt64BE(off));
       off += 8;
     }
+    const masked = (b1 & 0x80) !== 0;
+    if (masked) off += 4;
     if (buf.length < off + len) break;
-    frames.push({ fin: !!(b0 & 0x80), opcode: b0 & 0x0f, payload: buf.subarray(off, off + len) });
+    let payload = buf.subarray(off, off + len);
+    if (masked) {
+      const key = buf.subarray(off - 4, off);
+      payload = Buffer.from(payload);
+      for (let i = 0; i < payload.length; i++) payload[i] ^= key[i & 3];
+    }
+    frames.push({ fin: !!(b0 & 0x80), opcode: b0 & 0x0f, masked, payload });
     pos = off + len;
   }
   return { frames, rest: buf.subarray(pos) };

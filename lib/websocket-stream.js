@@ -8,6 +8,7 @@
  */
 
 const { Duplex } = require('node:stream');
+const { kClosingDone } = require('./ws-hub');
 
 function emitClose(stream) {
   stream.emit('close');
@@ -80,7 +81,23 @@ function createWebSocketStream(ws, options) {
       if (duplex._readableState.endEmitted) duplex.destroy();
       return;
     }
-    ws.once('close', () => callback());
+    if (ws._closeFrameSent && ws._closeFrameReceived) {
+      // The closing handshake is over: ws's socket has finished.
+      callback();
+      if (duplex._readableState.endEmitted) duplex.destroy();
+      return;
+    }
+    // Done when the closing handshake is (where ws waits for its socket's 'finish'), so that
+    // 'finish' comes before the WebSocket's 'close' and the 'end' after it destroys the stream;
+    // or, when the connection ends without one, on 'close'.
+    let called = false;
+    const done = () => {
+      if (called) return;
+      called = true;
+      callback();
+    };
+    ws[kClosingDone] = done;
+    ws.once('close', done);
     ws.close();
   };
 

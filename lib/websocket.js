@@ -18,7 +18,7 @@ const { URL } = require('node:url');
 
 const EventEmitter = require('../events');
 const { defineEventAttributes } = require('./ws-event-target');
-const { RECORD, getClientHub } = require('./ws-hub');
+const { RECORD, getClientHub, kClosingDone } = require('./ws-hub');
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const CLOSE_TIMEOUT = 30000;
@@ -91,6 +91,9 @@ class WebSocket extends EventEmitter {
     this._held = [];
     this._fragmenting = false;
     this._blobQueue = null;
+    /** terminate() was called. */
+    this._terminated = false;
+    this[kClosingDone] = null;
     // Messages can be emitted straight from the hub's loop (see ws-hub.js).
     this._direct = false;
     this._outputPaused = false;
@@ -224,7 +227,7 @@ class WebSocket extends EventEmitter {
       case RECORD.SENT:
         for (let i = 0; i < extra; i++) {
           const cb = this._sendCallbacks.shift();
-          if (cb) cb();
+          if (cb) cb(null);
         }
         return;
       case RECORD.OUT:
@@ -251,8 +254,9 @@ class WebSocket extends EventEmitter {
         this.emit('dropped', extra);
         return;
       case RECORD.CLOSED:
-        this._flushHeld();
-        this._finish();
+        // In the next tick, as ws emits 'close' from its socket's 'close': what the records
+        // before this one scheduled (a stream's 'finish' after the closing handshake) first.
+        process.nextTick(finishNT, this);
         return;
       default:
         if (this._paused || this._held.length !== 0 || !this._allowSynchronousEvents) {
@@ -282,9 +286,18 @@ class WebSocket extends EventEmitter {
         this._closeFrameReceived = true;
         this._closeCode = extra;
         this._closeMessage = data.length === 0 ? EMPTY_BUFFER : Buffer.from(data);
-        // Rust answered with a close frame already.
-        this._closeFrameSent = true;
         if (this._readyState === WebSocket.OPEN) this._readyState = WebSocket.CLOSING;
+        // Answer with a close frame (as ws does on reaching the peer's), after whatever the
+        // listeners of the messages before it sent.
+        if (!this._closeFrameSent && this._native !== null) {
+          this._closeFrameSent = true;
+          this._sendClose(extra === 1005 ? undefined : extra, data.length === 0 ? undefined : Buffer.from(data));
+        }
+        const done = this[kClosingDone];
+        if (done) {
+          this[kClosingDone] = null;
+          done();
+        }
         break;
       }
       case RECORD.ERROR: {
@@ -410,7 +423,7 @@ class WebSocket extends EventEmitter {
         else throw new TypeError('Second argument must be a string or a Uint8Array');
       }
     }
-    this._native.close(code, reason);
+    this._sendClose(code, reason);
     this._closeFrameSent = true;
     this._readyState = WebSocket.CLOSING;
   }
@@ -471,13 +484,13 @@ class WebSocket extends EventEmitter {
     }
     if (mask === undefined) mask = !this._isServer;
     if (isBlob(data)) {
-      this._queueBlob(data, (buf) => this._controlBuffer(isPong, buf, mask, cb));
+      this._queueBlob(data, (buf) => this._controlBuffer(isPong, buf, mask, cb), cb);
       return;
     }
     const buf = data ? toBuffer(data) : EMPTY_BUFFER;
     if (buf.length > 125) throw new RangeError('The data size must not be greater than 125 bytes');
     if (this._blobQueue !== null) {
-      this._blobQueue.push(() => this._controlBuffer(isPong, buf, mask, cb));
+      this._blobQueue.push((gone) => (gone ? cb?.(gone) : this._controlBuffer(isPong, buf, mask, cb)));
       return;
     }
     this._controlBuffer(isPong, buf, mask, cb);
@@ -522,21 +535,25 @@ class WebSocket extends EventEmitter {
       if (isOwnEnumerable.call(options, 'fin')) fin = options.fin;
     }
     if (isBlob(data)) {
-      this._queueBlob(data, (buf) => this._sendData(buf, binary, fin, mask, cb));
+      this._queueBlob(data, (buf) => this._sendData(buf, binary, fin, mask, cb, true), cb);
       return;
     }
     if (!data) data = EMPTY_BUFFER;
     else if (typeof data !== 'string') data = toBuffer(data);
     if (this._blobQueue !== null) {
-      this._blobQueue.push(() => this._sendData(data, binary, fin, mask, cb));
+      this._blobQueue.push((gone) => (gone ? cb?.(gone) : this._sendData(data, binary, fin, mask, cb, true)));
       return;
     }
     this._sendData(data, binary, fin, mask, cb);
   }
 
-  /** @private */
-  _sendData(data, binary, fin, mask, cb) {
-    if (this._native === null || this._readyState !== WebSocket.OPEN) {
+  /**
+   * @param {boolean} [queued] the send waited behind a Blob: it was accepted while open, and
+   *   goes out unless the connection is gone (a close() made meanwhile waits for it, as in ws)
+   * @private
+   */
+  _sendData(data, binary, fin, mask, cb, queued = false) {
+    if (this._native === null || (queued ? this._readyState === WebSocket.CLOSED : this._readyState !== WebSocket.OPEN)) {
       sendAfterClose(this, data, cb);
       return;
     }
@@ -565,14 +582,19 @@ class WebSocket extends EventEmitter {
     process.nextTick(cb, err);
   }
 
-  /** Blobs are read asynchronously; sends after one wait for it, to keep the order. @private */
-  _queueBlob(blob, then) {
+  /**
+   * Blobs are read asynchronously; sends, pings, pongs and the close frame after one wait for it,
+   * to keep the order. Each waiting entry is called with `null` to go out, or with an error
+   * (the connection was terminated meanwhile) for its callback.
+   * @private
+   */
+  _queueBlob(blob, then, cb) {
     const queue = this._blobQueue || (this._blobQueue = []);
     queue.push(null);
     const slot = queue.length - 1;
     blob.arrayBuffer().then(
       (ab) => {
-        queue[slot] = () => then(Buffer.from(ab));
+        queue[slot] = (gone) => (gone ? cb?.(gone) : then(Buffer.from(ab)));
         this._runBlobQueue();
       },
       (err) => {
@@ -590,8 +612,28 @@ class WebSocket extends EventEmitter {
   /** @private */
   _runBlobQueue() {
     const queue = this._blobQueue;
-    while (queue.length !== 0 && queue[0] !== null) queue.shift()();
+    const ready = [];
+    while (queue.length !== 0 && queue[0] !== null) ready.push(queue.shift());
     if (queue.length === 0 && this._blobQueue === queue) this._blobQueue = null;
+    if (this._terminated || this._readyState === WebSocket.CLOSED) {
+      // As ws: every callback waiting behind the Blob gets the same error, in the next tick.
+      const gone = new Error('The socket was closed while the blob was being read');
+      process.nextTick(() => {
+        for (const entry of ready) entry(gone);
+      });
+      return;
+    }
+    for (const entry of ready) entry(null);
+  }
+
+  /**
+   * Sends the close frame through Rust, after what waits behind a Blob.
+   * @private
+   */
+  _sendClose(code, reason) {
+    if (this._blobQueue !== null) {
+      this._blobQueue.push((gone) => gone || this._native.close(code, reason));
+    } else this._native.close(code, reason);
   }
 
   /** Destroys the connection at once. */
@@ -603,6 +645,7 @@ class WebSocket extends EventEmitter {
     }
     if (this._native) {
       this._readyState = WebSocket.CLOSING;
+      this._terminated = true;
       this._native.terminate();
     }
   }
@@ -650,6 +693,11 @@ function sendAfterClose(websocket, data, cb) {
     const state = websocket.readyState;
     process.nextTick(cb, new Error(`WebSocket is not open: readyState ${state} (${readyStates[state]})`));
   }
+}
+
+function finishNT(websocket) {
+  websocket._flushHeld();
+  websocket._finish();
 }
 
 function emitErrorAndClose(websocket, err) {

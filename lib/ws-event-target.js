@@ -152,6 +152,7 @@ function removeEventListener(type, handler) {
 function defineEventAttributes(proto) {
   for (const type of ['open', 'error', 'close', 'message']) {
     Object.defineProperty(proto, `on${type}`, {
+      configurable: true,
       enumerable: true,
       get() {
         for (const l of this.listeners(type)) {

@@ -213,4 +213,11 @@ function getClientHub() {
   return clientHub;
 }
 
-module.exports = { WsHub, RECORD, getClientHub };
+/**
+ * A WebSocket's one-shot hook for the end of its closing handshake (its close frame sent and
+ * the peer's received), which createWebSocketStream waits for where ws waits for its socket's
+ * 'finish'.
+ */
+const kClosingDone = Symbol('ferrocast.ws.closingDone');
+
+module.exports = { WsHub, RECORD, getClientHub, kClosingDone };

@@ -915,7 +915,7 @@ impl Conn {
         self.last_inbound.store(now_ms(), Ordering::Relaxed);
         self.flags.fetch_and(!PING_OUT, Ordering::AcqRel);
         let mut pongs: Vec<Bytes> = Vec::new();
-        let mut close: Option<(u16, Vec<u8>)> = None;
+        let mut close = None;
         let result = {
             let mut dec = self.decoder.lock().unwrap();
             dec.feed(data, &mut |ev| match ev {
@@ -933,7 +933,7 @@ impl Conn {
                 Event::Pong(d) => self.push(record::PONG, 0, d),
                 Event::Close { code, reason } => {
                     self.push(record::CLOSE_FRAME, code as u64, reason);
-                    close = Some((code, reason.to_vec()));
+                    close = Some(());
                 }
             })
         };
@@ -949,12 +949,14 @@ impl Conn {
             }
             self.enqueue(p, false, false, false);
         }
-        if let Some((code, reason)) = close {
-            self.set(CLOSE_RECEIVED);
-            if code == 1005 {
-                self.close(None, &[]);
-            } else {
-                self.close(Some(code), &reason);
+        if close.is_some() {
+            // The answering close frame is JS's to send (`WebSocket#close` when it dispatches
+            // the close record), as `ws` sends it when its receiver reaches the frame: sends
+            // made while dispatching the messages before it still go out first. When this side
+            // sent its close frame already, the handshake is complete.
+            let prev = self.set(CLOSE_RECEIVED);
+            if prev & CLOSE_SENT != 0 && prev & (TERMINATED | FINISHED) == 0 {
+                self.end();
             }
         }
         if let Err(e) = result {
