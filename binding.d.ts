@@ -176,6 +176,11 @@ export declare class NativeWsConnection {
   close(code?: number | undefined | null, reason?: Buffer | undefined | null): void
   /** Destroys the connection now. */
   terminate(): void
+  /**
+   * Ends the write side after what is queued, without a close frame (`timer`: destroy the
+   * connection if it is not closed within the close timeout).
+   */
+  end(timer: boolean): void
   /** Stops reading from the socket. */
   pause(): void
   /** Reads again. */

@@ -1,14 +1,19 @@
 'use strict';
 
-// The closing handshake in the order ws keeps it: what 'message' and 'open' listeners send
-// goes out before the answer to a close frame that followed; sends waiting behind a Blob go
-// out before a close() made meanwhile, or fail with ws's error when the socket is terminated;
-// a createWebSocketStream Duplex finishes before its WebSocket's 'close'. Checked with raw
-// sockets where the order of frames on the wire is the point.
+// Closing and ending in the order ws keeps them: what 'message' and 'open' listeners send goes
+// out before the answer to a close frame, or the end of a peer's FIN, that followed; sends
+// waiting behind Blobs go out in order before a close() made meanwhile, or fail with ws's
+// errors (a terminated socket, an unreadable Blob); callbacks of writes cut off by terminate()
+// get what Node's socket gives ws; a createWebSocketStream Duplex finishes before its
+// WebSocket's 'close'. Checked with raw sockets where the order of frames on the wire is the
+// point.
 
 const assert = require('node:assert');
 const crypto = require('node:crypto');
+const fs = require('node:fs');
 const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
 const { once } = require('node:events');
 
 const WebSocket = require('../ws');
@@ -38,9 +43,11 @@ const closePayload = (code, reason) => Buffer.concat([Buffer.from([code >> 8, co
 
 /**
  * A raw WebSocket server for one client: it answers the handshake, writing `after` in the same
- * packet, and collects the client's frames (unmasked) until the client ends the connection.
+ * packet (then, with `end`, ends its side), and collects the client's frames (unmasked) until the
+ * client ends the connection; with `read: false` it stops reading after the handshake.
  */
-async function rawServer(after) {
+async function rawServer(after, { end = false, read = true } = {}) {
+  const endAfter = end;
   const server = net.createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -57,12 +64,14 @@ async function rawServer(after) {
           const accept = crypto.createHash('sha1').update(key + GUID).digest('base64');
           const head = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`;
           socket.write(Buffer.concat([Buffer.from(head), after]));
+          if (endAfter) socket.end();
+          if (!read) socket.pause();
           buf = buf.subarray(end + 4);
           open = true;
         }
       });
       socket.on('end', () => {
-        socket.end();
+        if (!endAfter) socket.end();
         resolve(parseFrames(buf).frames);
       });
       socket.on('error', () => {});
@@ -71,7 +80,7 @@ async function rawServer(after) {
   return { port: server.address().port, frames, close: () => server.close() };
 }
 
-describe('ferrocast/ws closing handshake order', function () {
+describe('ferrocast/ws closing and ending order', function () {
   it("sends what 'message' listeners send before answering the close frame that followed", async function () {
     const wss = await listen();
     const conn = once(wss, 'connection');
@@ -181,6 +190,106 @@ describe('ferrocast/ws closing handshake order', function () {
     assert.deepStrictEqual(order, ['duplex finish', 'ws close 1005', 'duplex end', 'duplex close']);
     assert.strictEqual(duplex.destroyed, true);
     await stop(wss);
+  });
+
+  it("sends what an 'open' listener sends when the server's FIN came with the handshake", async function () {
+    const server = await rawServer(Buffer.alloc(0), { end: true });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}`);
+    const sent = new Promise((resolve) => {
+      ws.on('open', () => {
+        assert.strictEqual(ws.readyState, WebSocket.OPEN);
+        ws.send('hi', (...args) => resolve(args));
+      });
+    });
+    const [code] = await closed(ws);
+    assert.deepStrictEqual(await sent, [null]);
+    assert.strictEqual(code, 1006);
+    const frames = await server.frames;
+    assert.deepStrictEqual(
+      frames.map((f) => [f.opcode, f.payload.toString()]),
+      [[1, 'hi']],
+    );
+    server.close();
+  });
+
+  it('sends several Blobs in order, then the close frame of a close() made while they are read', async function () {
+    const wss = await listen();
+    const got = new Promise((resolve) => {
+      wss.on('connection', (s) => {
+        const msgs = [];
+        s.on('message', (d, isBinary) => msgs.push([d.toString(), isBinary]));
+        s.on('close', (code) => resolve([msgs, code]));
+      });
+    });
+    const ws = new WebSocket(`ws://127.0.0.1:${wss.address().port}`);
+    await once(ws, 'open');
+    ws.send(new Blob(['foo']));
+    ws.send(new Blob(['bar']));
+    ws.send('baz');
+    ws.send(new Blob(['qux']));
+    ws.close();
+    assert.deepStrictEqual(await closed(ws), [1005, '']);
+    assert.deepStrictEqual(await got, [
+      [
+        ['foo', true],
+        ['bar', true],
+        ['baz', false],
+        ['qux', true],
+      ],
+      1005,
+    ]);
+    await stop(wss);
+  });
+
+  it("fails a Blob that cannot be read like ws: its callback and those behind it, then 'error', close 1006", async function () {
+    const wss = await listen();
+    const received = [];
+    wss.on('connection', (s) => s.on('message', (d) => received.push(d.toString())));
+    const file = path.join(os.tmpdir(), `ferrocast-blob-${process.pid}-${Date.now()}`);
+    fs.writeFileSync(file, 'x'.repeat(64));
+    const blob = await fs.openAsBlob(file);
+    // A file Blob whose file changed after it was made cannot be read (NotReadableError).
+    fs.writeFileSync(file, 'y'.repeat(32));
+    const ws = new WebSocket(`ws://127.0.0.1:${wss.address().port}`);
+    await once(ws, 'open');
+    const events = [];
+    ws.send(blob, (err) => events.push(['blob', err && err.name, ws.readyState]));
+    ws.send('after', (err) => events.push(['after', err && err.name, ws.readyState]));
+    ws.on('error', (err) => events.push(['error', err.name, ws.readyState]));
+    const [code] = await closed(ws);
+    fs.rmSync(file, { force: true });
+    assert.strictEqual(code, 1006);
+    assert.deepStrictEqual(events, [
+      ['blob', 'NotReadableError', WebSocket.OPEN],
+      ['after', 'NotReadableError', WebSocket.OPEN],
+      ['error', 'NotReadableError', WebSocket.CLOSING],
+    ]);
+    assert.deepStrictEqual(received, []);
+    await stop(wss);
+  });
+
+  it('gives the write in progress null and the ones behind it ERR_STREAM_DESTROYED on terminate()', async function () {
+    // A peer that never reads: the first 16 MiB message fills the socket, the others wait.
+    const server = await rawServer(Buffer.alloc(0), { read: false });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}`);
+    await once(ws, 'open');
+    const results = [];
+    const all = new Promise((resolve) => {
+      for (let i = 0; i < 3; i++) {
+        ws.send(Buffer.alloc(16 * 1024 * 1024), (err) => {
+          results.push(err === null ? null : [err.code, err.message]);
+          if (results.length === 3) resolve();
+        });
+      }
+    });
+    assert.ok(ws.bufferedAmount > 0);
+    const wsClosed = closed(ws);
+    ws.terminate();
+    await all;
+    const destroyed = ['ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed'];
+    assert.deepStrictEqual(results, [null, destroyed, destroyed]);
+    assert.strictEqual((await wsClosed)[0], 1006);
+    server.close();
   });
 
   it('defines the on-event attributes as configurable accessors, as ws does', function () {

@@ -300,6 +300,11 @@ class WebSocket extends EventEmitter {
         }
         break;
       }
+      case RECORD.PEER_END:
+        // As ws on its socket's 'end': CLOSING, and this side ends after what is queued.
+        if (this._readyState === WebSocket.OPEN) this._readyState = WebSocket.CLOSING;
+        if (this._native !== null) this._native.end(false);
+        break;
       case RECORD.ERROR: {
         const text = data.toString();
         const a = text.indexOf('\n');
@@ -379,8 +384,11 @@ class WebSocket extends EventEmitter {
     const cbs = this._sendCallbacks;
     this._sendCallbacks = [];
     if (cbs.length) {
-      const err = new Error('The socket was closed while data was being sent');
-      for (const cb of cbs) cb(err);
+      // What ws's callbacks get from Node's socket when it is destroyed: the write in progress
+      // null, the writes buffered behind it ERR_STREAM_DESTROYED.
+      const err = new Error('Cannot call write after a stream was destroyed');
+      err.code = 'ERR_STREAM_DESTROYED';
+      for (let i = 0; i < cbs.length; i++) cbs[i](i === 0 ? null : err);
     }
     this.emitClose();
   }
@@ -490,7 +498,7 @@ class WebSocket extends EventEmitter {
     const buf = data ? toBuffer(data) : EMPTY_BUFFER;
     if (buf.length > 125) throw new RangeError('The data size must not be greater than 125 bytes');
     if (this._blobQueue !== null) {
-      this._blobQueue.push((gone) => (gone ? cb?.(gone) : this._controlBuffer(isPong, buf, mask, cb)));
+      this._afterBlob((gone) => (gone ? cb?.(gone) : this._controlBuffer(isPong, buf, mask, cb)), cb);
       return;
     }
     this._controlBuffer(isPong, buf, mask, cb);
@@ -541,7 +549,7 @@ class WebSocket extends EventEmitter {
     if (!data) data = EMPTY_BUFFER;
     else if (typeof data !== 'string') data = toBuffer(data);
     if (this._blobQueue !== null) {
-      this._blobQueue.push((gone) => (gone ? cb?.(gone) : this._sendData(data, binary, fin, mask, cb, true)));
+      this._afterBlob((gone) => (gone ? cb?.(gone) : this._sendData(data, binary, fin, mask, cb, true)), cb);
       return;
     }
     this._sendData(data, binary, fin, mask, cb);
@@ -584,46 +592,50 @@ class WebSocket extends EventEmitter {
 
   /**
    * Blobs are read asynchronously; sends, pings, pongs and the close frame after one wait for it,
-   * to keep the order. Each waiting entry is called with `null` to go out, or with an error
-   * (the connection was terminated meanwhile) for its callback.
+   * to keep the order. Each waiting entry is `{ run, cb }`: `run` is null while its Blob is read,
+   * then called with `null` to go out, or with an error (the connection was terminated, or a
+   * Blob before it could not be read) for its callback.
    * @private
    */
   _queueBlob(blob, then, cb) {
     const queue = this._blobQueue || (this._blobQueue = []);
-    queue.push(null);
-    const slot = queue.length - 1;
+    const entry = { run: null, cb, failed: null };
+    queue.push(entry);
     blob.arrayBuffer().then(
       (ab) => {
-        queue[slot] = (gone) => (gone ? cb?.(gone) : then(Buffer.from(ab)));
-        this._runBlobQueue();
+        entry.run = (gone) => (gone ? cb?.(gone) : then(Buffer.from(ab)));
+        this._runBlobQueue(queue);
       },
       (err) => {
-        queue[slot] = NOOP;
-        this._runBlobQueue();
-        process.nextTick(() => {
-          if (this._readyState === WebSocket.CLOSED) return;
-          this.emit('error', err);
-          this.terminate();
-        });
+        entry.failed = err;
+        entry.run = NOOP;
+        this._runBlobQueue(queue);
       },
     );
   }
 
-  /** @private */
-  _runBlobQueue() {
-    const queue = this._blobQueue;
+  /** Queues a send, ping, pong or close behind a Blob being read. @private */
+  _afterBlob(run, cb) {
+    this._blobQueue.push({ run, cb, failed: null });
+  }
+
+  /** Sends what is ready at the head of `queue`, in order. @private */
+  _runBlobQueue(queue) {
+    if (this._blobQueue !== queue) return;
     const ready = [];
-    while (queue.length !== 0 && queue[0] !== null) ready.push(queue.shift());
-    if (queue.length === 0 && this._blobQueue === queue) this._blobQueue = null;
+    while (queue.length !== 0 && queue[0].run !== null && queue[0].failed === null) ready.push(queue.shift());
+    const failed = queue.length !== 0 && queue[0].failed !== null ? queue[0].failed : null;
+    if (failed !== null || queue.length === 0) this._blobQueue = null;
     if (this._terminated || this._readyState === WebSocket.CLOSED) {
       // As ws: every callback waiting behind the Blob gets the same error, in the next tick.
       const gone = new Error('The socket was closed while the blob was being read');
       process.nextTick(() => {
-        for (const entry of ready) entry(gone);
+        for (const entry of ready) entry.run(gone);
       });
-      return;
+    } else {
+      for (const entry of ready) entry.run(null);
     }
-    for (const entry of ready) entry(null);
+    if (failed !== null) process.nextTick(blobFailed, this, failed, queue.splice(0));
   }
 
   /**
@@ -632,7 +644,7 @@ class WebSocket extends EventEmitter {
    */
   _sendClose(code, reason) {
     if (this._blobQueue !== null) {
-      this._blobQueue.push((gone) => gone || this._native.close(code, reason));
+      this._afterBlob((gone) => gone || this._native.close(code, reason));
     } else this._native.close(code, reason);
   }
 
@@ -692,6 +704,21 @@ function sendAfterClose(websocket, data, cb) {
   if (cb) {
     const state = websocket.readyState;
     process.nextTick(cb, new Error(`WebSocket is not open: readyState ${state} (${readyStates[state]})`));
+  }
+}
+
+/**
+ * A Blob could not be read (as ws's sender): its callback and every one waiting behind it get
+ * the error, nothing behind it is sent, and the connection ends with an 'error'.
+ */
+function blobFailed(websocket, err, entries) {
+  for (const entry of entries) entry.cb?.(err);
+  if (websocket._readyState === WebSocket.CLOSED) return;
+  if (websocket._readyState === WebSocket.OPEN) websocket._readyState = WebSocket.CLOSING;
+  if (websocket._native !== null && !websocket._terminated) websocket._native.end(true);
+  if (!websocket._errorEmitted) {
+    websocket._errorEmitted = true;
+    websocket.emit('error', err);
   }
 }
 

@@ -28,6 +28,7 @@ const RECORD = {
   OUT: 10,
   END: 11,
   DESTROY: 12,
+  PEER_END: 13,
 };
 
 const EMPTY = Buffer.alloc(0);

@@ -70,6 +70,10 @@ pub mod record {
     pub const END: u32 = 11;
     /// Destroy the JS transport.
     pub const DESTROY: u32 = 12;
+    /// The peer ended its side (EOF) while this side was open: JS ends this side
+    /// ([`super::Conn::end_output`]) when it reaches this record, as `ws` does on its socket's
+    /// `'end'`, after what the listeners of the records before it sent.
+    pub const PEER_END: u32 = 13;
 
     /// The record's number column.
     pub fn number(kind: u32, extra: u64) -> f64 {
@@ -1181,13 +1185,34 @@ impl Conn {
     }
 
     fn on_eof(&self) {
-        // As `ws` does on 'end': flush what is queued, then end our side too.
-        self.set(EOF);
+        // As `ws` does on 'end': flush what is queued, then end our side too. While this side
+        // is open, JS does it when it reaches the record (see `record::PEER_END`); the close
+        // timer still bounds how long that may take.
+        let prev = self.set(EOF);
         let mut d = self.close_deadline.lock().unwrap();
         if d.is_none() {
             *d = Some(Instant::now() + self.config.close_timeout);
         }
         drop(d);
+        if prev & (END | CLOSE_SENT | TERMINATED) != 0 {
+            self.end();
+        } else {
+            self.push(record::PEER_END, 0, &[]);
+            self.hub.flush_records_when_idle();
+        }
+    }
+
+    /// Flushes what is queued, then shuts down the write side (no close frame); with `timer`,
+    /// the connection is destroyed if it is not closed within the close timeout.
+    pub fn end_output(&self, timer: bool) {
+        if timer {
+            let mut d = self.close_deadline.lock().unwrap();
+            if d.is_none() {
+                *d = Some(Instant::now() + self.config.close_timeout);
+            }
+            drop(d);
+            self.wake_reader();
+        }
         self.end();
     }
 

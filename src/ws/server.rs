@@ -651,6 +651,13 @@ impl NativeWsConnection {
         self.conn.terminate();
     }
 
+    /// Ends the write side after what is queued, without a close frame (`timer`: destroy the
+    /// connection if it is not closed within the close timeout).
+    #[napi]
+    pub fn end(&self, timer: bool) {
+        self.conn.end_output(timer);
+    }
+
     /// Stops reading from the socket.
     #[napi]
     pub fn pause(&self) {
