@@ -39,6 +39,17 @@ function closed(ws) {
   return new Promise((resolve) => ws.on('close', (code, reason) => resolve([code, reason.toString()])));
 }
 
+/** Resolves with [[text, isBinary] of each message, close code] of the server's first client. */
+function receivedUntilClose(wss) {
+  return new Promise((resolve) => {
+    wss.on('connection', (s) => {
+      const msgs = [];
+      s.on('message', (d, isBinary) => msgs.push([d.toString(), isBinary]));
+      s.on('close', (code) => resolve([msgs, code]));
+    });
+  });
+}
+
 const closePayload = (code, reason) => Buffer.concat([Buffer.from([code >> 8, code & 0xff]), Buffer.from(reason)]);
 
 /**
@@ -129,13 +140,7 @@ describe('ferrocast/ws closing and ending order', function () {
 
   it('sends what waits behind a Blob before the close frame of a close() made meanwhile', async function () {
     const wss = await listen();
-    const got = new Promise((resolve) => {
-      wss.on('connection', (s) => {
-        const msgs = [];
-        s.on('message', (d) => msgs.push(d.toString()));
-        s.on('close', (code) => resolve([msgs, code]));
-      });
-    });
+    const got = receivedUntilClose(wss);
     const ws = new WebSocket(`ws://127.0.0.1:${wss.address().port}`);
     await once(ws, 'open');
     const callbacks = [];
@@ -144,7 +149,13 @@ describe('ferrocast/ws closing and ending order', function () {
     ws.close(1000);
     assert.strictEqual(ws.readyState, WebSocket.CLOSING);
     assert.deepStrictEqual(await closed(ws), [1000, '']);
-    assert.deepStrictEqual(await got, [['blob', 'after'], 1000]);
+    assert.deepStrictEqual(await got, [
+      [
+        ['blob', true],
+        ['after', false],
+      ],
+      1000,
+    ]);
     assert.deepStrictEqual(callbacks, [
       ['blob', null],
       ['after', null],
@@ -214,13 +225,7 @@ describe('ferrocast/ws closing and ending order', function () {
 
   it('sends several Blobs in order, then the close frame of a close() made while they are read', async function () {
     const wss = await listen();
-    const got = new Promise((resolve) => {
-      wss.on('connection', (s) => {
-        const msgs = [];
-        s.on('message', (d, isBinary) => msgs.push([d.toString(), isBinary]));
-        s.on('close', (code) => resolve([msgs, code]));
-      });
-    });
+    const got = receivedUntilClose(wss);
     const ws = new WebSocket(`ws://127.0.0.1:${wss.address().port}`);
     await once(ws, 'open');
     ws.send(new Blob(['foo']));

@@ -76,13 +76,8 @@ function createWebSocketStream(ws, options) {
       ws.once('open', () => duplex._final(callback));
       return;
     }
-    if (ws.readyState === ws.CLOSED) {
-      callback();
-      if (duplex._readableState.endEmitted) duplex.destroy();
-      return;
-    }
-    if (ws._closeFrameSent && ws._closeFrameReceived) {
-      // The closing handshake is over: ws's socket has finished.
+    if (ws.readyState === ws.CLOSED || (ws._closeFrameSent && ws._closeFrameReceived)) {
+      // Closed, or the closing handshake is over: ws's socket has finished.
       callback();
       if (duplex._readableState.endEmitted) duplex.destroy();
       return;

@@ -291,7 +291,7 @@ class WebSocket extends EventEmitter {
         // listeners of the messages before it sent.
         if (!this._closeFrameSent && this._native !== null) {
           this._closeFrameSent = true;
-          this._sendClose(extra === 1005 ? undefined : extra, data.length === 0 ? undefined : Buffer.from(data));
+          this._sendClose(extra === 1005 ? undefined : extra, data.length === 0 ? undefined : this._closeMessage);
         }
         const done = this[kClosingDone];
         if (done) {

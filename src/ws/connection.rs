@@ -919,7 +919,7 @@ impl Conn {
         self.last_inbound.store(now_ms(), Ordering::Relaxed);
         self.flags.fetch_and(!PING_OUT, Ordering::AcqRel);
         let mut pongs: Vec<Bytes> = Vec::new();
-        let mut close = None;
+        let mut close_received = false;
         let result = {
             let mut dec = self.decoder.lock().unwrap();
             dec.feed(data, &mut |ev| match ev {
@@ -937,7 +937,7 @@ impl Conn {
                 Event::Pong(d) => self.push(record::PONG, 0, d),
                 Event::Close { code, reason } => {
                     self.push(record::CLOSE_FRAME, code as u64, reason);
-                    close = Some(());
+                    close_received = true;
                 }
             })
         };
@@ -953,7 +953,7 @@ impl Conn {
             }
             self.enqueue(p, false, false, false);
         }
-        if close.is_some() {
+        if close_received {
             // The answering close frame is JS's to send (`WebSocket#close` when it dispatches
             // the close record), as `ws` sends it when its receiver reaches the frame: sends
             // made while dispatching the messages before it still go out first. When this side
@@ -1189,11 +1189,7 @@ impl Conn {
         // is open, JS does it when it reaches the record (see `record::PEER_END`); the close
         // timer still bounds how long that may take.
         let prev = self.set(EOF);
-        let mut d = self.close_deadline.lock().unwrap();
-        if d.is_none() {
-            *d = Some(Instant::now() + self.config.close_timeout);
-        }
-        drop(d);
+        self.arm_close_timer();
         if prev & (END | CLOSE_SENT | TERMINATED) != 0 {
             self.end();
         } else {
@@ -1206,14 +1202,18 @@ impl Conn {
     /// the connection is destroyed if it is not closed within the close timeout.
     pub fn end_output(&self, timer: bool) {
         if timer {
-            let mut d = self.close_deadline.lock().unwrap();
-            if d.is_none() {
-                *d = Some(Instant::now() + self.config.close_timeout);
-            }
-            drop(d);
+            self.arm_close_timer();
             self.wake_reader();
         }
         self.end();
+    }
+
+    /// Destroys the connection `close_timeout` from now unless a deadline is set already.
+    fn arm_close_timer(&self) {
+        let mut d = self.close_deadline.lock().unwrap();
+        if d.is_none() {
+            *d = Some(Instant::now() + self.config.close_timeout);
+        }
     }
 
     /// Writes the queue out. Returns `None` when it went idle (the write half is back in
