@@ -283,6 +283,11 @@ export interface ConnOptions {
   skipUtf8Validation?: boolean
   /** Answer pings automatically. Default true. */
   autoPong?: boolean
+  /**
+   * Pending automatic pongs at which the connection is terminated; 0 or less: no limit.
+   * Default 60.
+   */
+  maxPendingAutoPongs?: number
   /** Milliseconds to wait for the closing handshake. Default 30000. */
   closeTimeout?: number
   /** Queued outbound bytes beyond which `backpressure` applies. Default 16777216 (16 MiB). */

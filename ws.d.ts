@@ -106,7 +106,10 @@ declare namespace WebSocket {
     allowSynchronousEvents?: boolean;
     autoPong?: boolean;
     closeTimeout?: number;
+    maxFragments?: number;
     maxPayload?: number;
+    /** Automatic pongs not yet written at which the connection is terminated (0: no limit). */
+    maxPendingAutoPongs?: number;
     skipUTF8Validation?: boolean;
     createConnection?: (options: any, callback?: () => void) => Duplex;
     finishRequest?: (request: http.ClientRequest, websocket: WebSocket) => void;
@@ -139,7 +142,10 @@ declare namespace WebSocket {
     closeTimeout?: number;
     /** Accepted; negotiated off (not implemented). */
     perMessageDeflate?: boolean | object;
+    maxFragments?: number;
     maxPayload?: number;
+    /** Automatic pongs not yet written at which a connection is terminated (0: no limit). */
+    maxPendingAutoPongs?: number;
     skipUTF8Validation?: boolean;
     WebSocket?: typeof WebSocket;
     /** Queued bytes per connection beyond which `backpressure` applies. Default 16 MiB. */

@@ -262,6 +262,32 @@ describe('WebSocket protocol (server side)', function () {
     await closeServer(quiet);
   });
 
+  it('terminates a peer whose automatic pongs pile up past maxPendingAutoPongs (0: no limit)', async function () {
+    const outcomes = [];
+    for (const maxPendingAutoPongs of [5, 0]) {
+      const server = await listen({ maxPendingAutoPongs });
+      const conn = once(server, 'connection');
+      const raw = await rawClient(server.address().port);
+      const [ws] = await conn;
+      // The peer stops reading, and a large message fills the socket: pongs have to queue.
+      raw.socket.pause();
+      ws.send(Buffer.alloc(8 * 1024 * 1024));
+      assert.ok(ws.bufferedAmount > 0);
+      const pings = once(ws, 'ping');
+      const wsClosed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
+      raw.socket.write(Buffer.concat(Array.from({ length: 10 }, () => frame(9, 'p'))));
+      await pings;
+      const code = await Promise.race([wsClosed, delay(300).then(() => 'open')]);
+      outcomes.push([maxPendingAutoPongs, code]);
+      raw.socket.destroy();
+      await closeServer(server);
+    }
+    assert.deepStrictEqual(outcomes, [
+      [5, 1006],
+      [0, 'open'],
+    ]);
+  });
+
   it('sends server frames unmasked, with the right length encodings', async function () {
     const conn = once(wss, 'connection');
     const raw = await rawClient(wss.address().port);

@@ -32,6 +32,9 @@ pub struct ConnConfig {
     pub skip_utf8_validation: bool,
     /// Answer pings with pongs in Rust. Default true.
     pub auto_pong: bool,
+    /// Automatic pongs queued and not yet written (counted since the output queue was last
+    /// empty) at which the connection is terminated, as ws does; 0 means no limit. Default 60.
+    pub max_pending_auto_pongs: u32,
     /// How long after a close frame is sent the socket is destroyed if the handshake has not
     /// finished. Default 30 s.
     pub close_timeout: Duration,
@@ -52,6 +55,7 @@ impl Default for ConnConfig {
             max_fragments: 16 * 1024,
             skip_utf8_validation: false,
             auto_pong: true,
+            max_pending_auto_pongs: 60,
             close_timeout: Duration::from_secs(30),
             max_backpressure: 16 * 1024 * 1024,
             policy: BackpressurePolicy::Buffer,
@@ -86,6 +90,9 @@ pub struct ConnOptions {
     pub skip_utf8_validation: Option<bool>,
     /// Answer pings automatically. Default true.
     pub auto_pong: Option<bool>,
+    /// Pending automatic pongs at which the connection is terminated; 0 or less: no limit.
+    /// Default 60.
+    pub max_pending_auto_pongs: Option<f64>,
     /// Milliseconds to wait for the closing handshake. Default 30000.
     pub close_timeout: Option<f64>,
     /// Queued outbound bytes beyond which `backpressure` applies. Default 16777216 (16 MiB).
@@ -108,6 +115,10 @@ impl ConnOptions {
             max_fragments: self.max_fragments.unwrap_or(d.max_fragments),
             skip_utf8_validation: self.skip_utf8_validation.unwrap_or(d.skip_utf8_validation),
             auto_pong: self.auto_pong.unwrap_or(d.auto_pong),
+            // ws coerces it to a 32-bit integer.
+            max_pending_auto_pongs: self
+                .max_pending_auto_pongs
+                .map_or(d.max_pending_auto_pongs, |v| (v as i32).max(0) as u32),
             close_timeout: self.close_timeout.map_or(d.close_timeout, |ms| {
                 Duration::from_secs_f64(ms.max(0.0) / 1000.0)
             }),
@@ -137,6 +148,7 @@ mod tests {
         assert_eq!(c.max_payload, 104_857_600);
         assert_eq!(c.close_timeout, Duration::from_secs(30));
         assert!(c.auto_pong && c.server && c.idle_timeout.is_none());
+        assert_eq!(c.max_pending_auto_pongs, 60);
         assert_eq!(c.policy, BackpressurePolicy::Buffer);
     }
 
@@ -155,5 +167,13 @@ mod tests {
         assert_eq!(c.idle_timeout, Some(Duration::from_millis(1500)));
         assert_eq!(c.policy, BackpressurePolicy::Drop);
         assert!(!c.decoder().server);
+        for (given, kept) in [(-3.0, 0), (0.0, 0), (7.9, 7)] {
+            let c = ConnOptions {
+                max_pending_auto_pongs: Some(given),
+                ..Default::default()
+            }
+            .into_config();
+            assert_eq!(c.max_pending_auto_pongs, kept);
+        }
     }
 }

@@ -307,6 +307,8 @@ pub struct Conn {
     rng: AtomicU64,
     dropped: AtomicU64,
     dropped_unreported: AtomicU64,
+    /// Automatic pongs queued since the output queue was last seen empty.
+    pending_pongs: AtomicU32,
     /// Topics this connection is subscribed to (see `broadcast.rs`).
     pub(crate) topics: Mutex<Vec<Arc<str>>>,
     /// The last fan-out frame (hub sequence number) queued or skipped for this connection.
@@ -345,6 +347,7 @@ impl Conn {
             rng: AtomicU64::new(seed),
             dropped: AtomicU64::new(0),
             dropped_unreported: AtomicU64::new(0),
+            pending_pongs: AtomicU32::new(0),
             topics: Mutex::new(Vec::new()),
             seen: AtomicU64::new(0),
         });
@@ -945,12 +948,21 @@ impl Conn {
             if self.is(CLOSE_SENT) {
                 break;
             }
-            // A peer that pings without reading would grow the queue without bound (ws caps
-            // pending automatic pongs the same way): beyond maxBackpressure it is dropped.
-            if self.buffered.load(Ordering::Acquire) > self.config.max_backpressure {
+            // A peer that pings without reading would grow the queue without bound: as ws, it
+            // is terminated at `maxPendingAutoPongs` pongs not yet written (counted since the
+            // queue was last empty), and in any case beyond `maxBackpressure`.
+            let buffered = self.buffered.load(Ordering::Acquire);
+            if buffered == 0 {
+                self.pending_pongs.store(0, Ordering::Relaxed);
+            }
+            let max = self.config.max_pending_auto_pongs;
+            if (max > 0 && self.pending_pongs.load(Ordering::Relaxed) >= max)
+                || buffered > self.config.max_backpressure
+            {
                 self.terminate();
                 break;
             }
+            self.pending_pongs.fetch_add(1, Ordering::Relaxed);
             self.enqueue(p, false, false, false);
         }
         if close_received {
