@@ -170,10 +170,23 @@ export declare class NativeWsConnection {
   sendBuffer(data: Buffer, flags: number): number
   /** `send_buffer` for a string (sent as its UTF-8 bytes). */
   sendString(data: string, flags: number): number
-  /** Queues a ping (`pong` false) or pong with `data` (at most 125 bytes; JS checks). */
-  control(pong: boolean, data: Buffer, mask: boolean | undefined | null, notify: boolean): number
-  /** Starts the closing handshake with `code` (none when absent) and `reason`. */
-  close(code?: number | undefined | null, reason?: Buffer | undefined | null): void
+  /**
+   * `send_buffer` masked with `key` (the 4 bytes a client's `generateMask` filled, read as a
+   * little-endian u32) rather than a key drawn in Rust.
+   */
+  sendBufferKeyed(data: Buffer, flags: number, key: number): number
+  /** `send_string` masked with `key` (see `send_buffer_keyed`). */
+  sendStringKeyed(data: string, flags: number, key: number): number
+  /**
+   * Queues a ping (`pong` false) or pong with `data` (at most 125 bytes; JS checks), masked
+   * with `key` when given (see `send_buffer_keyed`).
+   */
+  control(pong: boolean, data: Buffer, mask: boolean | undefined | null, notify: boolean, key?: number | undefined | null): number
+  /**
+   * Starts the closing handshake with `code` (none when absent) and `reason`; the close
+   * frame is masked with `key` when given (see `send_buffer_keyed`).
+   */
+  close(code?: number | undefined | null, reason?: Buffer | undefined | null, key?: number | undefined | null): void
   /** Destroys the connection now. */
   terminate(): void
   /**

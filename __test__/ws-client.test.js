@@ -13,7 +13,7 @@ const { once } = require('node:events');
 
 const WebSocket = require('../ws');
 const WS = require('ws');
-const { delay, rawClient, frame } = require('./ws-helpers');
+const { delay, rawClient, rawServer, frame } = require('./ws-helpers');
 
 function wsServer(options = {}) {
   return new Promise((resolve) => {
@@ -653,6 +653,39 @@ describe('WebSocket (client)', function () {
       ws.close(1000);
       assert.deepStrictEqual(await closed(ws), [1006, '']);
       await stop(wss);
+    });
+
+    it('masks every frame it sends from JS with the keys generateMask fills, as ws does', async function () {
+      const server = await rawServer(Buffer.alloc(0));
+      let n = 0;
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}`, {
+        closeTimeout: 100,
+        generateMask(mask) {
+          n++;
+          mask.fill(n === 1 ? 0 : n);
+        },
+      });
+      await once(ws, 'open');
+      ws.send('zero');
+      ws.send(Buffer.from('two'));
+      ws.ping('three');
+      const wsClosed = closed(ws);
+      ws.close(1000);
+      // The raw server never answers the close: the client ends the connection after
+      // closeTimeout, and the server has every frame.
+      const frames = await server.frames;
+      assert.deepStrictEqual(
+        frames.map((f) => [f.opcode, f.key.toString('hex'), f.payload.toString('hex')]),
+        [
+          [1, '00000000', Buffer.from('zero').toString('hex')],
+          [2, '02020202', Buffer.from('two').toString('hex')],
+          [9, '03030303', Buffer.from('three').toString('hex')],
+          [8, '04040404', '03e8'],
+        ],
+      );
+      assert.strictEqual(n, 4);
+      await wsClosed;
+      server.close();
     });
 
     it('masks client frames (a raw ferrocast-server check)', async function () {

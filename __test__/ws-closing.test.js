@@ -9,15 +9,13 @@
 // point.
 
 const assert = require('node:assert');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { once } = require('node:events');
 
 const WebSocket = require('../ws');
-const { frame, parseFrames, rawClient, closeInfo, GUID } = require('./ws-helpers');
+const { frame, rawClient, rawServer, closeInfo } = require('./ws-helpers');
 
 const { WebSocketServer } = WebSocket;
 
@@ -51,45 +49,6 @@ function receivedUntilClose(wss) {
 }
 
 const closePayload = (code, reason) => Buffer.concat([Buffer.from([code >> 8, code & 0xff]), Buffer.from(reason)]);
-
-/**
- * A raw WebSocket server for one client: it answers the handshake, writing `after` in the same
- * packet (then, with `end`, ends its side), and collects the client's frames (unmasked) until the
- * client ends the connection; with `read: false` it stops reading after the handshake.
- */
-async function rawServer(after, { end = false, read = true } = {}) {
-  const endAfter = end;
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const frames = new Promise((resolve) => {
-    server.once('connection', (socket) => {
-      let buf = Buffer.alloc(0);
-      let open = false;
-      socket.on('data', (d) => {
-        buf = Buffer.concat([buf, d]);
-        if (!open) {
-          const end = buf.indexOf('\r\n\r\n');
-          if (end === -1) return;
-          const key = /sec-websocket-key: *(\S+)/i.exec(buf.subarray(0, end).toString())[1];
-          const accept = crypto.createHash('sha1').update(key + GUID).digest('base64');
-          const head = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`;
-          socket.write(Buffer.concat([Buffer.from(head), after]));
-          if (endAfter) socket.end();
-          if (!read) socket.pause();
-          buf = buf.subarray(end + 4);
-          open = true;
-        }
-      });
-      socket.on('end', () => {
-        if (!endAfter) socket.end();
-        resolve(parseFrames(buf).frames);
-      });
-      socket.on('error', () => {});
-    });
-  });
-  return { port: server.address().port, frames, close: () => server.close() };
-}
 
 describe('ferrocast/ws closing and ending order', function () {
   it("sends what 'message' listeners send before answering the close frame that followed", async function () {

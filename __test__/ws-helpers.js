@@ -55,7 +55,7 @@ function parseFrames(buf) {
       payload = Buffer.from(payload);
       for (let i = 0; i < payload.length; i++) payload[i] ^= key[i & 3];
     }
-    frames.push({ fin: !!(b0 & 0x80), opcode: b0 & 0x0f, masked, payload });
+    frames.push({ fin: !!(b0 & 0x80), opcode: b0 & 0x0f, masked, key: masked ? buf.subarray(off - 4, off) : null, payload });
     pos = off + len;
   }
   return { frames, rest: buf.subarray(pos) };
@@ -174,4 +174,43 @@ function upgradeRequest(port, { method = 'GET', path = '/', headers = {} } = {})
   return lines.join('\r\n') + '\r\n\r\n';
 }
 
-module.exports = { frame, parseFrames, rawClient, rawRequest, closeInfo, delay, upgradeRequest, GUID };
+/**
+ * A raw WebSocket server for one client: it answers the handshake, writing `after` in the same
+ * packet (then, with `end`, ends its side), and collects the client's frames (unmasked) until the
+ * client ends the connection; with `read: false` it stops reading after the handshake.
+ */
+async function rawServer(after, { end = false, read = true } = {}) {
+  const endAfter = end;
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const frames = new Promise((resolve) => {
+    server.once('connection', (socket) => {
+      let buf = Buffer.alloc(0);
+      let open = false;
+      socket.on('data', (d) => {
+        buf = Buffer.concat([buf, d]);
+        if (!open) {
+          const end = buf.indexOf('\r\n\r\n');
+          if (end === -1) return;
+          const key = /sec-websocket-key: *(\S+)/i.exec(buf.subarray(0, end).toString())[1];
+          const accept = crypto.createHash('sha1').update(key + GUID).digest('base64');
+          const head = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`;
+          socket.write(Buffer.concat([Buffer.from(head), after]));
+          if (endAfter) socket.end();
+          if (!read) socket.pause();
+          buf = buf.subarray(end + 4);
+          open = true;
+        }
+      });
+      socket.on('end', () => {
+        if (!endAfter) socket.end();
+        resolve(parseFrames(buf).frames);
+      });
+      socket.on('error', () => {});
+    });
+  });
+  return { port: server.address().port, frames, close: () => server.close() };
+}
+
+module.exports = { frame, parseFrames, rawClient, rawServer, rawRequest, closeInfo, delay, upgradeRequest, GUID };

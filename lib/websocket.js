@@ -99,6 +99,9 @@ class WebSocket extends EventEmitter {
     this._outputPaused = false;
     this._url = undefined;
     this._req = null;
+    /** A client's `generateMask` option, or null (keys drawn in Rust). */
+    this._generateMask = null;
+    this._maskBuf = null;
 
     if (address !== null) {
       this._isServer = false;
@@ -114,6 +117,7 @@ class WebSocket extends EventEmitter {
         }
       }
       options = initAsClient(this, address, protocols, options);
+      if (options.generateMask) this._generateMask = options.generateMask;
     } else {
       this._isServer = true;
     }
@@ -511,7 +515,20 @@ class WebSocket extends EventEmitter {
       if (cb) process.nextTick(cb, new RangeError('The data size must not be greater than 125 bytes'));
       return;
     }
-    this._settle(this._native.control(isPong, buf, !!mask, !!cb), cb);
+    const key = mask && this._generateMask !== null ? this._maskKey() : undefined;
+    this._settle(this._native.control(isPong, buf, !!mask, !!cb, key), cb);
+  }
+
+  /**
+   * The masking key of the next frame from the client's `generateMask` (called with a 4-byte
+   * Buffer to fill, per frame, as ws does), as the little-endian u32 Rust reads it back into
+   * those 4 bytes.
+   * @private
+   */
+  _maskKey() {
+    const buf = this._maskBuf || (this._maskBuf = Buffer.alloc(4));
+    this._generateMask(buf);
+    return buf.readUInt32LE(0);
   }
 
   /**
@@ -570,8 +587,16 @@ class WebSocket extends EventEmitter {
     this._fragmenting = !fin;
     // One flags word (see `send_buffer` in src/ws/server.rs): opcode, FIN, MASK, NOTIFY.
     const flags = opcode | (fin ? 4 : 0) | (mask ? 8 : 0) | (cb ? 16 : 0);
-    const status =
-      typeof data === 'string' ? this._native.sendString(data, flags) : this._native.sendBuffer(data, flags);
+    let status;
+    if (mask && this._generateMask !== null) {
+      const key = this._maskKey();
+      status =
+        typeof data === 'string'
+          ? this._native.sendStringKeyed(data, flags, key)
+          : this._native.sendBufferKeyed(data, flags, key);
+    } else {
+      status = typeof data === 'string' ? this._native.sendString(data, flags) : this._native.sendBuffer(data, flags);
+    }
     this._settle(status, cb);
   }
 
@@ -644,9 +669,9 @@ class WebSocket extends EventEmitter {
    * @private
    */
   _sendClose(code, reason) {
-    if (this._blobQueue !== null) {
-      this._afterBlob((gone) => gone || this._native.close(code, reason));
-    } else this._native.close(code, reason);
+    const send = () => this._native.close(code, reason, this._generateMask !== null ? this._maskKey() : undefined);
+    if (this._blobQueue !== null) this._afterBlob((gone) => gone || send());
+    else send();
   }
 
   /** Destroys the connection at once. */

@@ -402,8 +402,20 @@ impl Conn {
 
     /// Builds a frame for this connection: masked when it is a client and `mask` allows.
     pub fn frame(&self, opcode: u8, fin: bool, parts: &[&[u8]], mask: Option<bool>) -> Bytes {
+        self.frame_keyed(opcode, fin, parts, mask, None)
+    }
+
+    /// [`Conn::frame`] with the masking key given (a client's `generateMask`) instead of drawn.
+    pub fn frame_keyed(
+        &self,
+        opcode: u8,
+        fin: bool,
+        parts: &[&[u8]],
+        mask: Option<bool>,
+        key: Option<[u8; 4]>,
+    ) -> Bytes {
         let masked = mask.unwrap_or(!self.config.server);
-        let key = if masked { Some(self.next_mask()) } else { None };
+        let key = masked.then(|| key.unwrap_or_else(|| self.next_mask()));
         Bytes::from(frame::encode(opcode, fin, parts, key))
     }
 
@@ -851,14 +863,25 @@ impl Conn {
     /// Starts (or completes) the closing handshake: sends a close frame with `code` and
     /// `reason` (none when `code` is `None`) unless one was sent, and arms the close timer.
     pub fn close(&self, code: Option<u16>, reason: &[u8]) {
+        self.close_keyed(code, reason, None);
+    }
+
+    /// [`Conn::close`] with the close frame's masking key given (a client's `generateMask`).
+    pub fn close_keyed(&self, code: Option<u16>, reason: &[u8], key: Option<[u8; 4]>) {
         let prev = self.set(CLOSE_SENT);
         if prev & (TERMINATED | FINISHED) != 0 {
             return;
         }
         if prev & CLOSE_SENT == 0 {
             let frame = match code {
-                None => self.frame(frame::OP_CLOSE, true, &[], None),
-                Some(c) => self.frame(frame::OP_CLOSE, true, &[&c.to_be_bytes(), reason], None),
+                None => self.frame_keyed(frame::OP_CLOSE, true, &[], None, key),
+                Some(c) => self.frame_keyed(
+                    frame::OP_CLOSE,
+                    true,
+                    &[&c.to_be_bytes(), reason],
+                    None,
+                    key,
+                ),
             };
             self.push_chunk(frame, false, false, true);
             *self.close_deadline.lock().unwrap() = Some(Instant::now() + self.config.close_timeout);

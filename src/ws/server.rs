@@ -589,7 +589,7 @@ pub struct NativeWsConnection {
 
 impl NativeWsConnection {
     /// Frames `payload` as one data frame and queues it after whatever the hub queued earlier.
-    fn send_payload(&self, payload: &[u8], flags: u32) -> u32 {
+    fn send_payload(&self, payload: &[u8], flags: u32, key: Option<[u8; 4]>) -> u32 {
         self.conn.catch_up_to_hub();
         let (opcode, fin) = (data_opcode(flags & 3), flags & SEND_FIN != 0);
         let (mask, notify) = (flags & SEND_MASK != 0, flags & SEND_NOTIFY != 0);
@@ -599,7 +599,9 @@ impl NativeWsConnection {
                 return status;
             }
         }
-        let frame = self.conn.frame(opcode, fin, &[payload], Some(mask));
+        let frame = self
+            .conn
+            .frame_keyed(opcode, fin, &[payload], Some(mask), key);
         self.conn.enqueue(frame, true, notify, true)
     }
 }
@@ -619,30 +621,54 @@ impl NativeWsConnection {
     /// backpressure policy dropped it.
     #[napi]
     pub fn send_buffer(&self, data: BufferSlice, flags: u32) -> u32 {
-        self.send_payload(&data, flags)
+        self.send_payload(&data, flags, None)
     }
 
     /// `send_buffer` for a string (sent as its UTF-8 bytes).
     #[napi]
     pub fn send_string(&self, data: String, flags: u32) -> u32 {
-        self.send_payload(data.as_bytes(), flags)
+        self.send_payload(data.as_bytes(), flags, None)
     }
 
-    /// Queues a ping (`pong` false) or pong with `data` (at most 125 bytes; JS checks).
+    /// `send_buffer` masked with `key` (the 4 bytes a client's `generateMask` filled, read as a
+    /// little-endian u32) rather than a key drawn in Rust.
     #[napi]
-    pub fn control(&self, pong: bool, data: BufferSlice, mask: Option<bool>, notify: bool) -> u32 {
+    pub fn send_buffer_keyed(&self, data: BufferSlice, flags: u32, key: u32) -> u32 {
+        self.send_payload(&data, flags, Some(key.to_le_bytes()))
+    }
+
+    /// `send_string` masked with `key` (see `send_buffer_keyed`).
+    #[napi]
+    pub fn send_string_keyed(&self, data: String, flags: u32, key: u32) -> u32 {
+        self.send_payload(data.as_bytes(), flags, Some(key.to_le_bytes()))
+    }
+
+    /// Queues a ping (`pong` false) or pong with `data` (at most 125 bytes; JS checks), masked
+    /// with `key` when given (see `send_buffer_keyed`).
+    #[napi]
+    pub fn control(
+        &self,
+        pong: bool,
+        data: BufferSlice,
+        mask: Option<bool>,
+        notify: bool,
+        key: Option<u32>,
+    ) -> u32 {
         self.conn.catch_up_to_hub();
         let op = if pong { OP_PONG } else { OP_PING };
-        let frame = self.conn.frame(op, true, &[&data], mask);
+        let key = key.map(u32::to_le_bytes);
+        let frame = self.conn.frame_keyed(op, true, &[&data], mask, key);
         self.conn.enqueue(frame, false, notify, true)
     }
 
-    /// Starts the closing handshake with `code` (none when absent) and `reason`.
+    /// Starts the closing handshake with `code` (none when absent) and `reason`; the close
+    /// frame is masked with `key` when given (see `send_buffer_keyed`).
     #[napi]
-    pub fn close(&self, code: Option<u32>, reason: Option<BufferSlice>) {
+    pub fn close(&self, code: Option<u32>, reason: Option<BufferSlice>, key: Option<u32>) {
         let reason: &[u8] = reason.as_deref().unwrap_or(&[]);
         self.conn.catch_up_to_hub();
-        self.conn.close(code.map(|c| c as u16), reason);
+        let key = key.map(u32::to_le_bytes);
+        self.conn.close_keyed(code.map(|c| c as u16), reason, key);
     }
 
     /// Destroys the connection now.
