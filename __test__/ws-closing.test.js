@@ -79,6 +79,27 @@ describe('ferrocast/ws closing and ending order', function () {
     await stop(wss);
   });
 
+  it("sends what 'message' listeners send before ending after a peer's FIN that followed", async function () {
+    const wss = await listen();
+    const conn = once(wss, 'connection');
+    const raw = await rawClient(wss.address().port);
+    const [ws] = await conn;
+    const callbacks = [];
+    ws.on('message', (data) => ws.send(`echo ${data}`, (...args) => callbacks.push(args)));
+    const serverClosed = closed(ws);
+    // A message, then FIN: this side of the TCP connection stays open for the answer.
+    raw.socket.end(frame(1, 'last'));
+    await raw.ended();
+    const frames = await raw.frames(1);
+    assert.deepStrictEqual(
+      frames.map((f) => [f.opcode, f.payload.toString()]),
+      [[1, 'echo last']],
+    );
+    assert.deepStrictEqual(await serverClosed, [1006, '']);
+    assert.deepStrictEqual(callbacks, [[null]]);
+    await stop(wss);
+  });
+
   it("sends what an 'open' listener sends before answering a close frame that came with the handshake", async function () {
     const server = await rawServer(frame(8, closePayload(1001, 'going'), { mask: false }));
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}`);
