@@ -277,6 +277,51 @@ describe('ferrocast/ws closing and ending order', function () {
     server.close();
   });
 
+  it('closes after a protocol error behind what open listeners sent, a Blob included', async function () {
+    // An invalid opcode right behind the handshake: Rust reads it before JS runs 'open'.
+    const server = await rawServer(frame(3, 'x', { mask: false }));
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}`);
+    const errors = [];
+    ws.on('error', (err) => errors.push(err.code));
+    ws.on('open', () => {
+      ws.send('a');
+      ws.send(new Blob(['blob']));
+      ws.send('after');
+    });
+    const [code] = await closed(ws);
+    const frames = await server.frames;
+    assert.deepStrictEqual(
+      frames.map((f) => [f.opcode, f.opcode === 8 ? closeInfo(f).code : f.payload.toString()]),
+      [
+        [1, 'a'],
+        [2, 'blob'],
+        [1, 'after'],
+        [8, 1002],
+      ],
+    );
+    assert.deepStrictEqual(errors, ['WS_ERR_INVALID_OPCODE']);
+    assert.strictEqual(code, 1006);
+    server.close();
+  });
+
+  it('counts what waits behind a Blob in bufferedAmount, as ws counts its sender queue', async function () {
+    const server = await rawServer(Buffer.alloc(0));
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}`);
+    await once(ws, 'open');
+    const amounts = [];
+    ws.send(new Blob(['foo']));
+    amounts.push(ws.bufferedAmount);
+    ws.send('bär');
+    amounts.push(ws.bufferedAmount);
+    ws.ping(Buffer.alloc(10));
+    amounts.push(ws.bufferedAmount);
+    await new Promise((resolve) => ws.send('last', resolve));
+    amounts.push(ws.bufferedAmount);
+    assert.deepStrictEqual(amounts, [3, 7, 17, 0]);
+    ws.terminate();
+    server.close();
+  });
+
   it('defines the on-event attributes as configurable accessors, as ws does', function () {
     for (const type of ['open', 'error', 'close', 'message']) {
       const d = Object.getOwnPropertyDescriptor(WebSocket.prototype, `on${type}`);

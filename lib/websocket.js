@@ -91,6 +91,8 @@ class WebSocket extends EventEmitter {
     this._held = [];
     this._fragmenting = false;
     this._blobQueue = null;
+    /** Payload bytes waiting in `_blobQueue` (counted in bufferedAmount, as ws's sender queue). */
+    this._blobQueueBytes = 0;
     /** terminate() was called. */
     this._terminated = false;
     this[kClosingDone] = null;
@@ -149,7 +151,7 @@ class WebSocket extends EventEmitter {
 
   /** Bytes queued by send() and not yet written to the socket. */
   get bufferedAmount() {
-    let n = this._bufferedAmount;
+    let n = this._bufferedAmount + this._blobQueueBytes;
     if (this._native !== null) n += this._native.bufferedAmount;
     if (this._transport !== null && this._transport.writableLength) n += this._transport.writableLength;
     return n;
@@ -318,8 +320,12 @@ class WebSocket extends EventEmitter {
         const err = new Ctor(text.slice(b + 1));
         err.code = text.slice(0, a);
         err[kStatusCode] = extra;
-        this._closeFrameSent = true;
         if (this._readyState === WebSocket.OPEN) this._readyState = WebSocket.CLOSING;
+        if (!this._closeFrameSent && this._native !== null) {
+          // As ws's receiver failing: close with the error's status, then 'error'.
+          this._closeFrameSent = true;
+          this._sendClose(extra, undefined);
+        }
         if (!this._errorEmitted) {
           this._errorEmitted = true;
           this.emit('error', err);
@@ -503,7 +509,7 @@ class WebSocket extends EventEmitter {
     const buf = data ? toBuffer(data) : EMPTY_BUFFER;
     if (buf.length > 125) throw new RangeError('The data size must not be greater than 125 bytes');
     if (this._blobQueue !== null) {
-      this._afterBlob((gone) => (gone ? cb?.(gone) : this._controlBuffer(isPong, buf, mask, cb)), cb);
+      this._afterBlob((gone) => (gone ? cb?.(gone) : this._controlBuffer(isPong, buf, mask, cb)), cb, buf.length);
       return;
     }
     this._controlBuffer(isPong, buf, mask, cb);
@@ -567,7 +573,8 @@ class WebSocket extends EventEmitter {
     if (!data) data = EMPTY_BUFFER;
     else if (typeof data !== 'string') data = toBuffer(data);
     if (this._blobQueue !== null) {
-      this._afterBlob((gone) => (gone ? cb?.(gone) : this._sendData(data, binary, fin, mask, cb, true)), cb);
+      const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+      this._afterBlob((gone) => (gone ? cb?.(gone) : this._sendData(data, binary, fin, mask, cb, true)), cb, bytes);
       return;
     }
     this._sendData(data, binary, fin, mask, cb);
@@ -625,8 +632,9 @@ class WebSocket extends EventEmitter {
    */
   _queueBlob(blob, then, cb) {
     const queue = this._blobQueue || (this._blobQueue = []);
-    const entry = { run: null, cb, failed: null };
+    const entry = { run: null, cb, failed: null, bytes: blob.size };
     queue.push(entry);
+    this._blobQueueBytes += entry.bytes;
     blob.arrayBuffer().then(
       (ab) => {
         entry.run = (gone) => (gone ? cb?.(gone) : then(Buffer.from(ab)));
@@ -640,9 +648,10 @@ class WebSocket extends EventEmitter {
     );
   }
 
-  /** Queues a send, ping, pong or close behind a Blob being read. @private */
-  _afterBlob(run, cb) {
-    this._blobQueue.push({ run, cb, failed: null });
+  /** Queues a send, ping, pong (of `bytes` payload bytes) or close behind a Blob being read. @private */
+  _afterBlob(run, cb, bytes = 0) {
+    this._blobQueue.push({ run, cb, failed: null, bytes });
+    this._blobQueueBytes += bytes;
   }
 
   /** Sends what is ready at the head of `queue`, in order. @private */
@@ -651,7 +660,12 @@ class WebSocket extends EventEmitter {
     const ready = [];
     while (queue.length !== 0 && queue[0].run !== null && queue[0].failed === null) ready.push(queue.shift());
     const failed = queue.length !== 0 && queue[0].failed !== null ? queue[0].failed : null;
-    if (failed !== null || queue.length === 0) this._blobQueue = null;
+    if (failed !== null || queue.length === 0) {
+      this._blobQueue = null;
+      this._blobQueueBytes = 0;
+    } else {
+      for (const entry of ready) this._blobQueueBytes -= entry.bytes;
+    }
     if (this._terminated || this._readyState === WebSocket.CLOSED) {
       // As ws: every callback waiting behind the Blob gets the same error, in the next tick.
       const gone = new Error('The socket was closed while the blob was being read');

@@ -1012,8 +1012,13 @@ impl Conn {
             e.message
         );
         self.push(record::ERROR, e.status as u64, text.as_bytes());
-        self.set(ERRORED);
-        self.close(Some(e.status), &[]);
+        // Reading stops here. The close frame with the error's status is JS's to send when it
+        // reaches the record (as ws closes when its receiver fails): after what listeners send
+        // for the messages before it, and behind a Blob being read. When this side is closing
+        // already, it ends now.
+        if self.set(ERRORED) & CLOSE_SENT != 0 {
+            self.close(Some(e.status), &[]);
+        }
     }
 
     fn on_timer(&self) {
