@@ -31,7 +31,6 @@ const protocolVersions = [8, 13];
 const subprotocolRegex = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
 const kStatusCode = Symbol('ferrocast.ws.statusCode');
 const kAborted = Symbol('ferrocast.ws.aborted');
-const NOOP = () => {};
 const isOwnEnumerable = Object.prototype.propertyIsEnumerable;
 
 /** Whether `code` may be sent or received in a close frame. */
@@ -296,10 +295,7 @@ class WebSocket extends EventEmitter {
         if (this._readyState === WebSocket.OPEN) this._readyState = WebSocket.CLOSING;
         // Answer with a close frame (as ws does on reaching the peer's), after whatever the
         // listeners of the messages before it sent.
-        if (!this._closeFrameSent && this._native !== null) {
-          this._closeFrameSent = true;
-          this._sendClose(extra === 1005 ? undefined : extra, data.length === 0 ? undefined : this._closeMessage);
-        }
+        this._closeOnce(extra === 1005 ? undefined : extra, data.length === 0 ? undefined : this._closeMessage);
         const done = this[kClosingDone];
         if (done) {
           this[kClosingDone] = null;
@@ -321,11 +317,8 @@ class WebSocket extends EventEmitter {
         err.code = text.slice(0, a);
         err[kStatusCode] = extra;
         if (this._readyState === WebSocket.OPEN) this._readyState = WebSocket.CLOSING;
-        if (!this._closeFrameSent && this._native !== null) {
-          // As ws's receiver failing: close with the error's status, then 'error'.
-          this._closeFrameSent = true;
-          this._sendClose(extra, undefined);
-        }
+        // As ws's receiver failing: close with the error's status, then 'error'.
+        this._closeOnce(extra, undefined);
         if (!this._errorEmitted) {
           this._errorEmitted = true;
           this.emit('error', err);
@@ -509,7 +502,7 @@ class WebSocket extends EventEmitter {
     const buf = data ? toBuffer(data) : EMPTY_BUFFER;
     if (buf.length > 125) throw new RangeError('The data size must not be greater than 125 bytes');
     if (this._blobQueue !== null) {
-      this._afterBlob((gone) => (gone ? cb?.(gone) : this._controlBuffer(isPong, buf, mask, cb)), cb, buf.length);
+      this._afterBlob(() => this._controlBuffer(isPong, buf, mask, cb), cb, buf.length);
       return;
     }
     this._controlBuffer(isPong, buf, mask, cb);
@@ -574,7 +567,7 @@ class WebSocket extends EventEmitter {
     else if (typeof data !== 'string') data = toBuffer(data);
     if (this._blobQueue !== null) {
       const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-      this._afterBlob((gone) => (gone ? cb?.(gone) : this._sendData(data, binary, fin, mask, cb, true)), cb, bytes);
+      this._afterBlob(() => this._sendData(data, binary, fin, mask, cb, true), cb, bytes);
       return;
     }
     this._sendData(data, binary, fin, mask, cb);
@@ -625,9 +618,9 @@ class WebSocket extends EventEmitter {
 
   /**
    * Blobs are read asynchronously; sends, pings, pongs and the close frame after one wait for it,
-   * to keep the order. Each waiting entry is `{ run, cb }`: `run` is null while its Blob is read,
-   * then called with `null` to go out, or with an error (the connection was terminated, or a
-   * Blob before it could not be read) for its callback.
+   * to keep the order. Each waiting entry is `{ run, cb, failed, bytes }`: `run` (null while its
+   * Blob is read) sends it; when the connection was terminated meanwhile, or a Blob before it
+   * could not be read (`failed`), its callback `cb` gets the error instead.
    * @private
    */
   _queueBlob(blob, then, cb) {
@@ -637,19 +630,18 @@ class WebSocket extends EventEmitter {
     this._blobQueueBytes += entry.bytes;
     blob.arrayBuffer().then(
       (ab) => {
-        entry.run = (gone) => (gone ? cb?.(gone) : then(Buffer.from(ab)));
+        entry.run = () => then(Buffer.from(ab));
         this._runBlobQueue(queue);
       },
       (err) => {
         entry.failed = err;
-        entry.run = NOOP;
         this._runBlobQueue(queue);
       },
     );
   }
 
   /** Queues a send, ping, pong (of `bytes` payload bytes) or close behind a Blob being read. @private */
-  _afterBlob(run, cb, bytes = 0) {
+  _afterBlob(run, cb = undefined, bytes = 0) {
     this._blobQueue.push({ run, cb, failed: null, bytes });
     this._blobQueueBytes += bytes;
   }
@@ -658,8 +650,8 @@ class WebSocket extends EventEmitter {
   _runBlobQueue(queue) {
     if (this._blobQueue !== queue) return;
     const ready = [];
-    while (queue.length !== 0 && queue[0].run !== null && queue[0].failed === null) ready.push(queue.shift());
-    const failed = queue.length !== 0 && queue[0].failed !== null ? queue[0].failed : null;
+    while (queue.length !== 0 && queue[0].run !== null) ready.push(queue.shift());
+    const failed = queue.length !== 0 ? queue[0].failed : null;
     if (failed !== null || queue.length === 0) {
       this._blobQueue = null;
       this._blobQueueBytes = 0;
@@ -670,10 +662,10 @@ class WebSocket extends EventEmitter {
       // As ws: every callback waiting behind the Blob gets the same error, in the next tick.
       const gone = new Error('The socket was closed while the blob was being read');
       process.nextTick(() => {
-        for (const entry of ready) entry.run(gone);
+        for (const entry of ready) entry.cb?.(gone);
       });
     } else {
-      for (const entry of ready) entry.run(null);
+      for (const entry of ready) entry.run();
     }
     if (failed !== null) process.nextTick(blobFailed, this, failed, queue.splice(0));
   }
@@ -684,8 +676,15 @@ class WebSocket extends EventEmitter {
    */
   _sendClose(code, reason) {
     const send = () => this._native.close(code, reason, this._generateMask !== null ? this._maskKey() : undefined);
-    if (this._blobQueue !== null) this._afterBlob((gone) => gone || send());
+    if (this._blobQueue !== null) this._afterBlob(send);
     else send();
+  }
+
+  /** Sends a close frame unless one was sent: the answer to the peer's, or to an error. @private */
+  _closeOnce(code, reason) {
+    if (this._closeFrameSent || this._native === null) return;
+    this._closeFrameSent = true;
+    this._sendClose(code, reason);
   }
 
   /** Destroys the connection at once. */
