@@ -292,6 +292,8 @@ export interface ConnOptions {
   maxPayload?: number
   /** Most fragments per message; 0 disables the limit. Default 16384. */
   maxFragments?: number
+  /** Most socket reads an unfinished frame may be spread over; 0 or less: no limit. */
+  maxBufferedChunks?: number
   /** Skip UTF-8 validation. Default false. */
   skipUtf8Validation?: boolean
   /** Answer pings automatically. Default true. */

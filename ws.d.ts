@@ -106,6 +106,7 @@ declare namespace WebSocket {
     allowSynchronousEvents?: boolean;
     autoPong?: boolean;
     closeTimeout?: number;
+    maxBufferedChunks?: number;
     maxFragments?: number;
     maxPayload?: number;
     /** Automatic pongs not yet written at which the connection is terminated (0: no limit). */
@@ -142,6 +143,7 @@ declare namespace WebSocket {
     closeTimeout?: number;
     /** Accepted; negotiated off (not implemented). */
     perMessageDeflate?: boolean | object;
+    maxBufferedChunks?: number;
     maxFragments?: number;
     maxPayload?: number;
     /** Automatic pongs not yet written at which a connection is terminated (0: no limit). */

@@ -288,6 +288,31 @@ describe('WebSocket protocol (server side)', function () {
     ]);
   });
 
+  it('answers a frame spread over more than maxBufferedChunks reads with 1008 and ws\'s RangeError', async function () {
+    const strict = await listen({ maxBufferedChunks: 3 });
+    const conn = once(strict, 'connection');
+    const raw = await rawClient(strict.address().port);
+    const [ws] = await conn;
+    const errors = [];
+    ws.on('error', (e) => errors.push(e));
+    const wsClosed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
+    const bytes = frame(2, Buffer.alloc(200, 1));
+    // Eight writes far enough apart to be read one by one.
+    for (let i = 0; i < 8 && !raw.state.ended; i++) {
+      raw.socket.write(bytes.subarray(i * 26, (i + 1) * 26));
+      await delay(20);
+    }
+    const [f] = await raw.frames(1);
+    assert.deepStrictEqual(closeInfo(f), { code: 1008, reason: '' });
+    assert.strictEqual(await wsClosed, 1006);
+    assert.strictEqual(errors.length, 1);
+    assert.ok(errors[0] instanceof RangeError);
+    assert.strictEqual(errors[0].code, 'WS_ERR_TOO_MANY_BUFFERED_PARTS');
+    assert.strictEqual(errors[0].message, 'Too many buffered chunks');
+    raw.socket.destroy();
+    await closeServer(strict);
+  });
+
   it('sends server frames unmasked, with the right length encodings', async function () {
     const conn = once(wss, 'connection');
     const raw = await rawClient(wss.address().port);

@@ -28,6 +28,9 @@ pub struct ConnConfig {
     pub max_payload: u64,
     /// Most fragments in one message; 0 means no limit. Default 16,384.
     pub max_fragments: u32,
+    /// Most socket reads an unfinished frame may be spread over; 0 means no limit. Default
+    /// 262,144 (ws's).
+    pub max_buffered_chunks: u32,
     /// Skip UTF-8 validation of text messages and close reasons. Default false.
     pub skip_utf8_validation: bool,
     /// Answer pings with pongs in Rust. Default true.
@@ -53,6 +56,7 @@ impl Default for ConnConfig {
             server: true,
             max_payload: 100 * 1024 * 1024,
             max_fragments: 16 * 1024,
+            max_buffered_chunks: 256 * 1024,
             skip_utf8_validation: false,
             auto_pong: true,
             max_pending_auto_pongs: 60,
@@ -71,6 +75,7 @@ impl ConnConfig {
             server: self.server,
             max_payload: self.max_payload,
             max_fragments: self.max_fragments,
+            max_buffered_chunks: self.max_buffered_chunks,
             skip_utf8_validation: self.skip_utf8_validation,
         }
     }
@@ -86,6 +91,8 @@ pub struct ConnOptions {
     pub max_payload: Option<f64>,
     /// Most fragments per message; 0 disables the limit. Default 16384.
     pub max_fragments: Option<u32>,
+    /// Most socket reads an unfinished frame may be spread over; 0 or less: no limit.
+    pub max_buffered_chunks: Option<f64>,
     /// Skip UTF-8 validation. Default false.
     pub skip_utf8_validation: Option<bool>,
     /// Answer pings automatically. Default true.
@@ -113,6 +120,10 @@ impl ConnOptions {
                 .max_payload
                 .map_or(d.max_payload, |v| v.max(0.0) as u64),
             max_fragments: self.max_fragments.unwrap_or(d.max_fragments),
+            // ws coerces it to a 32-bit integer.
+            max_buffered_chunks: self
+                .max_buffered_chunks
+                .map_or(d.max_buffered_chunks, |v| (v as i32).max(0) as u32),
             skip_utf8_validation: self.skip_utf8_validation.unwrap_or(d.skip_utf8_validation),
             auto_pong: self.auto_pong.unwrap_or(d.auto_pong),
             // ws coerces it to a 32-bit integer.

@@ -87,6 +87,10 @@ pub struct DecoderConfig {
     pub max_payload: u64,
     /// Most fragments in one message; 0 means no limit. Beyond it: 1008.
     pub max_fragments: u32,
+    /// Most inputs ([`Decoder::feed`] calls, i.e. socket reads) an unfinished frame may be
+    /// spread over, as ws counts the socket chunks it buffers; 0 means no limit. Beyond it:
+    /// 1008.
+    pub max_buffered_chunks: u32,
     /// Skip UTF-8 validation of text messages and close reasons.
     pub skip_utf8_validation: bool,
 }
@@ -102,6 +106,8 @@ pub struct Decoder {
     config: DecoderConfig,
     /// Bytes of a frame that has not fully arrived.
     partial: Vec<u8>,
+    /// Inputs `partial` holds bytes of (at most: one whose start was consumed counts whole).
+    partial_chunks: u32,
     /// Payload of the fragments received so far of an unfinished message.
     fragments: Vec<u8>,
     /// The opcode of the unfinished fragmented message, or 0.
@@ -128,6 +134,7 @@ impl Decoder {
         Decoder {
             config,
             partial: Vec::new(),
+            partial_chunks: 0,
             fragments: Vec::new(),
             fragmented: 0,
             num_fragments: 0,
@@ -161,11 +168,29 @@ impl Decoder {
             let used = self.decode(input, on)?;
             if !self.done && used < input.len() {
                 self.partial.extend_from_slice(&input[used..]);
+                self.partial_chunks = 1;
             }
         } else {
+            let max = self.config.max_buffered_chunks;
+            if max > 0 && self.partial_chunks >= max {
+                self.done = true;
+                return Err(ProtocolError::plain(
+                    1008,
+                    "WS_ERR_TOO_MANY_BUFFERED_PARTS",
+                    "Too many buffered chunks",
+                ));
+            }
+            let held = self.partial.len();
             let mut buf = std::mem::take(&mut self.partial);
             buf.extend_from_slice(input);
             let used = self.decode(&mut buf, on)?;
+            // What is left: this input's tail only, or (nothing consumed past the old bytes)
+            // the earlier inputs and this one.
+            self.partial_chunks = if used >= held {
+                1
+            } else {
+                self.partial_chunks + 1
+            };
             if !self.done && used < buf.len() {
                 buf.drain(..used);
                 if buf.capacity() > 4 * buf.len().max(4096) {
@@ -523,6 +548,7 @@ mod tests {
             server,
             max_payload: 0,
             max_fragments: 0,
+            max_buffered_chunks: 0,
             skip_utf8_validation: false,
         }
     }
@@ -578,6 +604,43 @@ mod tests {
         assert_eq!(err.status, 1002);
         assert_eq!(err.code, "WS_ERR_EXPECTED_MASK");
         assert_eq!(err.message, "Invalid WebSocket frame: MASK must be set");
+    }
+
+    #[test]
+    fn counts_the_inputs_an_unfinished_frame_is_spread_over() {
+        let frame = encode(OP_BINARY, true, &[&[7u8; 200]], None);
+        // Three inputs may hold the frame's start; the fourth is refused, as ws refuses a
+        // chunk when `maxBufferedChunks` are buffered.
+        let mut d = Decoder::new(DecoderConfig {
+            max_buffered_chunks: 3,
+            ..cfg(false)
+        });
+        for part in frame[..30].chunks(10) {
+            assert_eq!(run(&mut d, part), (vec![], None));
+        }
+        let (_, err) = run(&mut d, &frame[30..40]);
+        let err = err.unwrap();
+        assert_eq!(
+            (err.status, err.code),
+            (1008, "WS_ERR_TOO_MANY_BUFFERED_PARTS")
+        );
+        assert_eq!(
+            (err.message.as_str(), err.range),
+            ("Too many buffered chunks", true)
+        );
+        assert!(d.is_done());
+        // A completed frame frees its inputs: the next frame counts from its own first input.
+        let mut d = Decoder::new(DecoderConfig {
+            max_buffered_chunks: 2,
+            ..cfg(false)
+        });
+        let two = [&frame[..], &frame[..]].concat();
+        let (out, err) = run(&mut d, &two[..150]);
+        assert_eq!((out.len(), err), (0, None));
+        let (out, err) = run(&mut d, &two[150..frame.len() + 20]);
+        assert_eq!((out.len(), err), (1, None));
+        let (out, err) = run(&mut d, &two[frame.len() + 20..]);
+        assert_eq!((out.len(), err), (1, None));
     }
 
     #[test]
