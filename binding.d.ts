@@ -164,8 +164,9 @@ export declare class NativeWsConnection {
    * Queues a data frame with `data` as payload. `flags` packs the frame's options into one
    * argument (this is the hot path; each argument is a conversion): the opcode (0
    * continuation, 1 text, 2 binary) | 4 FIN | 8 mask the frame | 16 report a `SENT` record
-   * once written. Returns 0 when queued, 1 when the connection is closing, 2 when the
-   * backpressure policy dropped it.
+   * once written | 32 no earlier `SENT` record is awaited (then a frame written whole at
+   * once returns 3 instead of a record). Returns 0 when queued, 1 when the connection is
+   * closing, 2 when the backpressure policy dropped it, 3 when written (see 32).
    */
   sendBuffer(data: Buffer, flags: number): number
   /** `send_buffer` for a string (sent as its UTF-8 bytes). */

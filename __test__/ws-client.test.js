@@ -228,6 +228,22 @@ describe('WebSocket (client)', function () {
         await closed(ws);
       });
 
+      it('calls back a send written at once in the next tick, before timers and I/O, as ws does', async function () {
+        const ws = new WebSocket(url(wss));
+        await once(ws, 'open');
+        const order = [];
+        await new Promise((resolve) => {
+          setImmediate(() => order.push('setImmediate'));
+          ws.send('a', (err) => order.push(['a', err]));
+          ws.send(Buffer.alloc(8192), (err) => order.push(['8 KiB', err]));
+          process.nextTick(() => order.push('nextTick'));
+          setTimeout(resolve, 50);
+        });
+        assert.deepStrictEqual(order, [['a', null], ['8 KiB', null], 'nextTick', 'setImmediate']);
+        ws.close();
+        await closed(ws);
+      });
+
       it('receives messages with binaryType nodebuffer, arraybuffer and fragments', async function () {
         const ws = new WebSocket(url(wss));
         await once(ws, 'open');

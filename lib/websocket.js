@@ -587,7 +587,9 @@ class WebSocket extends EventEmitter {
     const opcode = this._fragmenting ? 0 : binary ? 2 : 1;
     this._fragmenting = !fin;
     // One flags word (see `send_buffer` in src/ws/server.rs): opcode, FIN, MASK, NOTIFY.
-    const flags = opcode | (fin ? 4 : 0) | (mask ? 8 : 0) | (cb ? 16 : 0);
+    // 32: no earlier callback waits, so Rust may answer 3 (written whole now) instead of a
+    // SENT record, and the callback runs in the next tick, as ws's does after its write.
+    const flags = opcode | (fin ? 4 : 0) | (mask ? 8 : 0) | (cb ? (this._sendCallbacks.length === 0 ? 48 : 16) : 0);
     let status;
     if (mask && this._generateMask !== null) {
       const key = this._maskKey();
@@ -605,6 +607,10 @@ class WebSocket extends EventEmitter {
   _settle(status, cb) {
     if (status === 0) {
       if (cb) this._sendCallbacks.push(cb);
+      return;
+    }
+    if (status === 3) {
+      process.nextTick(cb, null);
       return;
     }
     if (!cb) return;

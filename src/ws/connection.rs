@@ -87,6 +87,8 @@ pub const QUEUED: u32 = 0;
 pub const NOT_OPEN: u32 = 1;
 /// [`Conn::enqueue`]: refused by the backpressure policy.
 pub const DROPPED: u32 = 2;
+/// [`Conn::enqueue_reporting`]: written whole at once; no `SENT` record will follow.
+pub const WRITTEN: u32 = 3;
 
 const CLOSE_SENT: u32 = 1;
 const CLOSE_RECEIVED: u32 = 1 << 1;
@@ -453,6 +455,20 @@ impl Conn {
     /// does), and only what the kernel did not take is queued. Returns [`QUEUED`],
     /// [`NOT_OPEN`] or [`DROPPED`].
     pub fn enqueue(&self, bytes: Bytes, data: bool, notify: bool, direct: bool) -> u32 {
+        self.enqueue_reporting(bytes, data, notify, direct, false)
+    }
+
+    /// [`Conn::enqueue`]; with `sync` (no earlier write of this connection waits to be
+    /// reported), a frame with `notify` written whole at once returns [`WRITTEN`] instead of
+    /// sending a `SENT` record later, so that JS calls back in the next tick as ws does.
+    pub fn enqueue_reporting(
+        &self,
+        bytes: Bytes,
+        data: bool,
+        notify: bool,
+        direct: bool,
+        sync: bool,
+    ) -> u32 {
         if data {
             if let Err((status, close)) = self.admit_send(bytes.len() as u64) {
                 if close {
@@ -463,8 +479,11 @@ impl Conn {
         } else if self.is(TERMINATED | FINISHED) {
             return NOT_OPEN;
         }
-        self.push_chunk(bytes, notify, true, direct);
-        QUEUED
+        if self.push_chunk_reporting(bytes, notify, true, direct, sync) {
+            WRITTEN
+        } else {
+            QUEUED
+        }
     }
 
     /// Writes a large unmasked data frame (the caller checks the mask) for a socket with nothing
@@ -476,7 +495,14 @@ impl Conn {
     /// queued or being written for this socket (the caller took the earlier fan-outs first, so
     /// nothing can overtake it).
     #[cfg(unix)]
-    pub fn send_direct(&self, opcode: u8, fin: bool, payload: &[u8], notify: bool) -> Option<u32> {
+    pub fn send_direct(
+        &self,
+        opcode: u8,
+        fin: bool,
+        payload: &[u8],
+        notify: bool,
+        sync: bool,
+    ) -> Option<u32> {
         if payload.len() < DIRECT_MIN {
             return None;
         }
@@ -514,6 +540,9 @@ impl Conn {
                 .bytes_out
                 .fetch_add(sent as u64, Ordering::Relaxed);
             if sent == total {
+                if notify && sync {
+                    return Some(WRITTEN);
+                }
                 if notify {
                     self.push(record::SENT, 1, &[]);
                     self.hub.flush_records();
@@ -773,17 +802,40 @@ impl Conn {
     }
 
     fn push_chunk(&self, bytes: Bytes, notify: bool, counted: bool, direct: bool) {
+        self.push_chunk_reporting(bytes, notify, counted, direct, false);
+    }
+
+    /// [`Conn::push_chunk`]; returns true when the frame was written whole at once and, with
+    /// `sync` and `notify`, that is its report (no `SENT` record).
+    fn push_chunk_reporting(
+        &self,
+        bytes: Bytes,
+        notify: bool,
+        counted: bool,
+        direct: bool,
+        sync: bool,
+    ) -> bool {
         let spawn = {
             let mut o = self.out.lock().unwrap();
             let was_empty = !o.busy && o.queue.is_empty();
-            self.queue_chunk(&mut o, bytes, notify, counted);
+            let corked = self.hub.corked.load(Ordering::Acquire);
+            let now = direct && was_empty && !corked && self.can_write_now();
+            // Reported by the return value if it goes out whole right here.
+            let quiet = now && sync && notify;
+            self.queue_chunk(&mut o, bytes, notify && !quiet, counted);
             if direct && self.can_write_now() {
-                if !self.hub.corked.load(Ordering::Acquire) {
+                if !corked {
                     // A frame that finds the queue empty is written at once from the calling
                     // thread (one non-blocking send, as `ws` does); only what the kernel does
                     // not take waits for the writer, which also meets any error.
                     if was_empty && self.write_queue_now(&mut o) {
-                        return;
+                        return quiet;
+                    }
+                    if quiet {
+                        // Not whole: the writer reports it when it is.
+                        if let Some(c) = o.queue.back_mut() {
+                            c.notify = true;
+                        }
                     }
                 } else if !o.writer {
                     // JS is dispatching a batch: what it sends to this socket meanwhile goes
@@ -795,12 +847,13 @@ impl Conn {
                             self.hub.flush_later(me);
                         }
                     }
-                    return;
+                    return false;
                 }
             }
             Self::claim_writer(&mut o)
         };
         self.kick_writer(spawn);
+        false
     }
 
     /// Writes what was queued for this socket while JS was corked: one non-blocking vectored

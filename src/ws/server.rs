@@ -572,6 +572,9 @@ const SEND_FIN: u32 = 4;
 const SEND_MASK: u32 = 8;
 /// `send_buffer` flag: report a `SENT` record once the frame is written.
 const SEND_NOTIFY: u32 = 16;
+/// `send_buffer` flag: no earlier send of the connection waits for its `SENT` record, so a
+/// frame written whole at once may say so by returning `WRITTEN` instead.
+const SEND_SYNC: u32 = 32;
 
 fn data_opcode(opcode: u32) -> u8 {
     match opcode {
@@ -593,16 +596,17 @@ impl NativeWsConnection {
         self.conn.catch_up_to_hub();
         let (opcode, fin) = (data_opcode(flags & 3), flags & SEND_FIN != 0);
         let (mask, notify) = (flags & SEND_MASK != 0, flags & SEND_NOTIFY != 0);
+        let sync = flags & SEND_SYNC != 0;
         #[cfg(unix)]
         if !mask {
-            if let Some(status) = self.conn.send_direct(opcode, fin, payload, notify) {
+            if let Some(status) = self.conn.send_direct(opcode, fin, payload, notify, sync) {
                 return status;
             }
         }
         let frame = self
             .conn
             .frame_keyed(opcode, fin, &[payload], Some(mask), key);
-        self.conn.enqueue(frame, true, notify, true)
+        self.conn.enqueue_reporting(frame, true, notify, true, sync)
     }
 }
 
@@ -617,8 +621,9 @@ impl NativeWsConnection {
     /// Queues a data frame with `data` as payload. `flags` packs the frame's options into one
     /// argument (this is the hot path; each argument is a conversion): the opcode (0
     /// continuation, 1 text, 2 binary) | 4 FIN | 8 mask the frame | 16 report a `SENT` record
-    /// once written. Returns 0 when queued, 1 when the connection is closing, 2 when the
-    /// backpressure policy dropped it.
+    /// once written | 32 no earlier `SENT` record is awaited (then a frame written whole at
+    /// once returns 3 instead of a record). Returns 0 when queued, 1 when the connection is
+    /// closing, 2 when the backpressure policy dropped it, 3 when written (see 32).
     #[napi]
     pub fn send_buffer(&self, data: BufferSlice, flags: u32) -> u32 {
         self.send_payload(&data, flags, None)
