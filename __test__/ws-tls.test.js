@@ -177,4 +177,37 @@ describe('WebSocket over TLS and in-memory streams', function () {
     assert.deepStrictEqual(await done, [1006, '']);
     await new Promise((r) => local.close(r));
   });
+
+  it("answers the last message of an in-memory Duplex peer that ends, then ends its side", async function () {
+    const local = new WebSocket.WebSocketServer({ noServer: true });
+    const [serverEnd, clientEnd] = duplexPair();
+    const req = {
+      method: 'GET',
+      url: '/',
+      headers: {
+        upgrade: 'websocket',
+        connection: 'Upgrade',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        'sec-websocket-version': '13',
+      },
+      socket: { remoteAddress: '10.0.0.1' },
+    };
+    let received = Buffer.alloc(0);
+    clientEnd.on('data', (d) => (received = Buffer.concat([received, d])));
+    const clientEnded = once(clientEnd, 'end');
+    const ws = await new Promise((resolve) => local.handleUpgrade(req, serverEnd, Buffer.alloc(0), resolve));
+    ws.on('message', (d) => ws.send(`echo ${d}`));
+    const done = closed(ws);
+    // A message, then the end of the peer's side: the answer still goes out, then this side ends.
+    clientEnd.end(frame(1, 'last'));
+    await clientEnded;
+    const text = received.toString('latin1');
+    const { frames } = parseFrames(received.subarray(text.indexOf('\r\n\r\n') + 4));
+    assert.deepStrictEqual(
+      frames.map((f) => [f.opcode, f.payload.toString()]),
+      [[1, 'echo last']],
+    );
+    assert.deepStrictEqual(await done, [1006, '']);
+    await new Promise((r) => local.close(r));
+  });
 });
