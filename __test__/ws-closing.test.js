@@ -32,6 +32,13 @@ function stop(wss) {
   });
 }
 
+/** A ferrocast client of `wss`, once open. */
+async function openClient(wss) {
+  const ws = new WebSocket(`ws://127.0.0.1:${wss.address().port}`);
+  await once(ws, 'open');
+  return ws;
+}
+
 /** Resolves with [code, reason] of the 'close' event, ignoring 'error'. */
 function closed(ws) {
   return new Promise((resolve) => ws.on('close', (code, reason) => resolve([code, reason.toString()])));
@@ -121,8 +128,7 @@ describe('ferrocast/ws closing and ending order', function () {
   it('sends what waits behind a Blob before the close frame of a close() made meanwhile', async function () {
     const wss = await listen();
     const got = receivedUntilClose(wss);
-    const ws = new WebSocket(`ws://127.0.0.1:${wss.address().port}`);
-    await once(ws, 'open');
+    const ws = await openClient(wss);
     const callbacks = [];
     ws.send(new Blob(['blob']), (...args) => callbacks.push(['blob', ...args]));
     ws.send('after', (...args) => callbacks.push(['after', ...args]));
@@ -145,8 +151,7 @@ describe('ferrocast/ws closing and ending order', function () {
 
   it('fails the sends waiting behind a Blob with ws\'s error when terminate() comes first', async function () {
     const wss = await listen();
-    const ws = new WebSocket(`ws://127.0.0.1:${wss.address().port}`);
-    await once(ws, 'open');
+    const ws = await openClient(wss);
     const errors = [];
     const both = new Promise((resolve) => {
       const cb = (err) => {
@@ -206,8 +211,7 @@ describe('ferrocast/ws closing and ending order', function () {
   it('sends several Blobs in order, then the close frame of a close() made while they are read', async function () {
     const wss = await listen();
     const got = receivedUntilClose(wss);
-    const ws = new WebSocket(`ws://127.0.0.1:${wss.address().port}`);
-    await once(ws, 'open');
+    const ws = await openClient(wss);
     ws.send(new Blob(['foo']));
     ws.send(new Blob(['bar']));
     ws.send('baz');
@@ -235,8 +239,7 @@ describe('ferrocast/ws closing and ending order', function () {
     const blob = await fs.openAsBlob(file);
     // A file Blob whose file changed after it was made cannot be read (NotReadableError).
     fs.writeFileSync(file, 'y'.repeat(32));
-    const ws = new WebSocket(`ws://127.0.0.1:${wss.address().port}`);
-    await once(ws, 'open');
+    const ws = await openClient(wss);
     const events = [];
     ws.send(blob, (err) => events.push(['blob', err && err.name, ws.readyState]));
     ws.send('after', (err) => events.push(['after', err && err.name, ws.readyState]));

@@ -28,6 +28,37 @@ function duplexPair() {
   return [a, b];
 }
 
+/**
+ * Upgrades one end of an in-memory Duplex pair through `local` (noServer + handleUpgrade).
+ * Resolves with the server's WebSocket, the client end, and `received()`: what the client end
+ * has read so far.
+ */
+async function upgradeInMemory(local) {
+  const [serverEnd, clientEnd] = duplexPair();
+  const req = {
+    method: 'GET',
+    url: '/',
+    headers: {
+      upgrade: 'websocket',
+      connection: 'Upgrade',
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'sec-websocket-version': '13',
+    },
+    socket: { remoteAddress: '10.0.0.1' },
+  };
+  let received = Buffer.alloc(0);
+  clientEnd.on('data', (d) => (received = Buffer.concat([received, d])));
+  const ws = await new Promise((resolve) => local.handleUpgrade(req, serverEnd, Buffer.alloc(0), resolve));
+  return { ws, clientEnd, received: () => received };
+}
+
+/** The HTTP response text and the frames after it, in what a raw client read. */
+function splitResponse(bytes) {
+  const text = bytes.toString('latin1');
+  const end = text.indexOf('\r\n\r\n');
+  return { response: text.slice(0, end + 4), frames: parseFrames(bytes.subarray(end + 4)).frames };
+}
+
 describe('WebSocket over TLS and in-memory streams', function () {
   let server;
   let wss;
@@ -147,30 +178,15 @@ describe('WebSocket over TLS and in-memory streams', function () {
 
   it('handles an upgrade on an in-memory Duplex (noServer + handleUpgrade)', async function () {
     const local = new WebSocket.WebSocketServer({ noServer: true });
-    const [serverEnd, clientEnd] = duplexPair();
-    const req = {
-      method: 'GET',
-      url: '/',
-      headers: {
-        upgrade: 'websocket',
-        connection: 'Upgrade',
-        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        'sec-websocket-version': '13',
-      },
-      socket: { remoteAddress: '10.0.0.1' },
-    };
-    let received = Buffer.alloc(0);
-    clientEnd.on('data', (d) => (received = Buffer.concat([received, d])));
-    const ws = await new Promise((resolve) => local.handleUpgrade(req, serverEnd, Buffer.alloc(0), resolve));
+    const { ws, clientEnd, received } = await upgradeInMemory(local);
     const message = new Promise((resolve) => ws.on('message', (d) => resolve(d.toString())));
     clientEnd.write(frame(1, 'in memory'));
     assert.strictEqual(await message, 'in memory');
     ws.send('reply');
     const t0 = Date.now();
-    while (!received.includes('reply') && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
-    const text = received.toString('latin1');
-    assert.match(text, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
-    const { frames } = parseFrames(received.subarray(text.indexOf('\r\n\r\n') + 4));
+    while (!received().includes('reply') && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
+    const { response, frames } = splitResponse(received());
+    assert.match(response, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
     assert.strictEqual(frames[0].payload.toString(), 'reply');
     const done = closed(ws);
     ws.terminate();
@@ -180,29 +196,14 @@ describe('WebSocket over TLS and in-memory streams', function () {
 
   it("answers the last message of an in-memory Duplex peer that ends, then ends its side", async function () {
     const local = new WebSocket.WebSocketServer({ noServer: true });
-    const [serverEnd, clientEnd] = duplexPair();
-    const req = {
-      method: 'GET',
-      url: '/',
-      headers: {
-        upgrade: 'websocket',
-        connection: 'Upgrade',
-        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        'sec-websocket-version': '13',
-      },
-      socket: { remoteAddress: '10.0.0.1' },
-    };
-    let received = Buffer.alloc(0);
-    clientEnd.on('data', (d) => (received = Buffer.concat([received, d])));
+    const { ws, clientEnd, received } = await upgradeInMemory(local);
     const clientEnded = once(clientEnd, 'end');
-    const ws = await new Promise((resolve) => local.handleUpgrade(req, serverEnd, Buffer.alloc(0), resolve));
     ws.on('message', (d) => ws.send(`echo ${d}`));
     const done = closed(ws);
     // A message, then the end of the peer's side: the answer still goes out, then this side ends.
     clientEnd.end(frame(1, 'last'));
     await clientEnded;
-    const text = received.toString('latin1');
-    const { frames } = parseFrames(received.subarray(text.indexOf('\r\n\r\n') + 4));
+    const { frames } = splitResponse(received());
     assert.deepStrictEqual(
       frames.map((f) => [f.opcode, f.payload.toString()]),
       [[1, 'echo last']],
