@@ -819,11 +819,11 @@ impl Conn {
             let mut o = self.out.lock().unwrap();
             let was_empty = !o.busy && o.queue.is_empty();
             let corked = self.hub.corked.load(Ordering::Acquire);
-            let now = direct && was_empty && !corked && self.can_write_now();
+            let writable = direct && self.can_write_now();
             // Reported by the return value if it goes out whole right here.
-            let quiet = now && sync && notify;
+            let quiet = writable && was_empty && !corked && sync && notify;
             self.queue_chunk(&mut o, bytes, notify && !quiet, counted);
-            if direct && self.can_write_now() {
+            if writable {
                 if !corked {
                     // A frame that finds the queue empty is written at once from the calling
                     // thread (one non-blocking send, as `ws` does); only what the kernel does
