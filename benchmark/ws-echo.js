@@ -3,10 +3,12 @@
 // WebSocket echo round-trips/s: ferrocast/ws vs ws vs uWebSockets.js (issue 4).
 // Matrix: 1, 100 and 1,000 connections × 64 B and 16 KiB messages; each connection keeps one
 // message in flight. The Rust load generator (benchmark/loadgen) runs on CPU 1, the server on
-// CPU 0; kinds are interleaved, several rounds, medians reported.
+// CPU 0; kinds are interleaved, several rounds, medians reported. `floor` is a one-thread Rust
+// WebSocket echo with no JavaScript (benchmark/loadgen/src/bin/echo-floor.rs): what the kernel's
+// loopback TCP and the least framing cost per round-trip, the ceiling for any Node server here.
 //
 //   node benchmark/ws-echo.js [--quick] [--rounds 3] [--duration 3] [--warmup 1]
-//        [--conns 1,100,1000] [--sizes 64,16384] [--inflight 1] [--kinds ferrocast,ws,uws] [--no-write]
+//        [--conns 1,100,1000] [--sizes 64,16384] [--inflight 1] [--kinds ferrocast,ws,uws,floor] [--no-write]
 
 const h = require('./lib/harness');
 
@@ -21,7 +23,7 @@ async function main() {
   });
   const connsList = h.list(args.conns, quick ? ['1', '100'] : ['1', '100', '1000']).map(Number);
   const sizes = h.list(args.sizes, quick ? ['64'] : ['64', '16384']).map(Number);
-  const { kinds, missing } = await h.prepare(args, 'ws-echo', 20);
+  const { kinds, missing } = await h.prepare(args, 'ws-echo', 25, [...h.KINDS, 'floor']);
 
   const cells = [];
   for (const size of sizes) {

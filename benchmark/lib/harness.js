@@ -21,8 +21,13 @@ const ROOT = path.join(__dirname, '..', '..');
 const LOADGEN_DIR = path.join(ROOT, 'benchmark', 'loadgen');
 const LOADGEN = path.join(LOADGEN_DIR, 'target', 'release', 'loadgen');
 const SERVERS = path.join(ROOT, 'benchmark', 'servers');
+/**
+ * `floor` (echo only, named in --kinds or a driver's defaults): the load generator crate's
+ * `echo-floor raw`, a one-thread Rust WebSocket echo with no JavaScript (see its source).
+ */
+const ECHO_FLOOR = path.join(LOADGEN_DIR, 'target', 'release', 'echo-floor');
 const KINDS = ['ferrocast', 'ws', 'uws'];
-const LABEL = { ferrocast: 'ferrocast', ws: 'ws', uws: 'uWS.js' };
+const LABEL = { ferrocast: 'ferrocast', ws: 'ws', uws: 'uWS.js', floor: 'Rust floor (no JS)' };
 
 const children = new Set();
 
@@ -76,13 +81,16 @@ function ensureLoadgen() {
     newestMtime(path.join(LOADGEN_DIR, 'src')),
     fs.statSync(path.join(LOADGEN_DIR, 'Cargo.toml')).mtimeMs,
   );
-  if (fs.existsSync(LOADGEN) && fs.statSync(LOADGEN).mtimeMs >= sources) return LOADGEN;
+  const built = (bin) => fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= sources;
+  if (built(LOADGEN) && built(ECHO_FLOOR)) return LOADGEN;
   log('building benchmark/loadgen (cargo build --release) …');
   const r = spawnSync('cargo', ['build', '--release', '--manifest-path', path.join(LOADGEN_DIR, 'Cargo.toml')], {
     stdio: ['ignore', 'inherit', 'inherit'],
     timeout: 15 * 60 * 1000,
   });
-  if (r.status !== 0 || !fs.existsSync(LOADGEN)) throw new Error('cargo build of benchmark/loadgen failed');
+  if (r.status !== 0 || !fs.existsSync(LOADGEN) || !fs.existsSync(ECHO_FLOOR)) {
+    throw new Error('cargo build of benchmark/loadgen failed');
+  }
   return LOADGEN;
 }
 
@@ -136,7 +144,10 @@ function jsonLines(input, onMessage) {
  * reports itself unavailable (ferrocast before ferrocast/ws exists).
  */
 function startServer(kind, mode) {
-  const [cmd, args] = pinned(0, process.execPath, ['--expose-gc', path.join(SERVERS, `${kind}.js`), mode]);
+  const [cmd, args] =
+    kind === 'floor'
+      ? pinned(0, ECHO_FLOOR, ['raw', mode])
+      : pinned(0, process.execPath, ['--expose-gc', path.join(SERVERS, `${kind}.js`), mode]);
   const child = track(spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: ROOT }));
   const stderr = stderrTail(child);
   const waiters = [];
@@ -378,8 +389,16 @@ function trimTail(lines) {
  * medians, whatever the metric's direction).
  */
 function compareTable(cellLabel, cells, kinds, get, format = fmt) {
-  const all = KINDS.filter((k) => k === 'ferrocast' || kinds.includes(k));
-  const header = [cellLabel, ...all.map((k) => LABEL[k]), 'ferrocast ÷ ws', 'ferrocast ÷ uWS.js', 'uWS.js ÷ ws'];
+  const all = [...KINDS, 'floor'].filter((k) => k === 'ferrocast' || kinds.includes(k));
+  const floor = all.includes('floor');
+  const header = [
+    cellLabel,
+    ...all.map((k) => LABEL[k]),
+    'ferrocast ÷ ws',
+    'ferrocast ÷ uWS.js',
+    'uWS.js ÷ ws',
+    ...(floor ? ['floor ÷ ws'] : []),
+  ];
   const rows = cells.map((cell) => {
     const med = Object.fromEntries(all.map((k) => [k, cell.runs[k] ? median(cell.runs[k].map(get)) : NaN]));
     return [
@@ -388,6 +407,7 @@ function compareTable(cellLabel, cells, kinds, get, format = fmt) {
       ratio(med.ferrocast, med.ws),
       ratio(med.ferrocast, med.uws),
       ratio(med.uws, med.ws),
+      ...(floor ? [ratio(med.floor, med.ws)] : []),
     ];
   });
   return table(header, rows);
@@ -501,10 +521,10 @@ function shouldWrite(args) {
  * `maxMinutes`), builds the load generator if needed and finds which of the --kinds load here.
  * Resolves to `{ kinds, missing }`; throws when none does.
  */
-async function prepare(args, name, maxMinutes) {
+async function prepare(args, name, maxMinutes, defaultKinds = KINDS) {
   watchdog(Number(args['max-minutes'] || maxMinutes), name);
   ensureLoadgen();
-  const { kinds, missing } = await availableKinds(list(args.kinds, KINDS));
+  const { kinds, missing } = await availableKinds(list(args.kinds, defaultKinds));
   if (kinds.length === 0) throw new Error('no server kind available');
   return { kinds, missing };
 }
