@@ -31,7 +31,6 @@ const protocolVersions = [8, 13];
 const subprotocolRegex = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
 const kStatusCode = Symbol('ferrocast.ws.statusCode');
 const kAborted = Symbol('ferrocast.ws.aborted');
-const isOwnEnumerable = Object.prototype.propertyIsEnumerable;
 
 /** Whether `code` may be sent or received in a close frame. */
 function isValidStatusCode(code) {
@@ -550,16 +549,10 @@ class WebSocket extends EventEmitter {
       sendAfterClose(this, data, cb);
       return;
     }
-    // ws merges `options` over its defaults with an object spread; reading its own enumerable
-    // properties gives the same answer without making an object per message.
-    let binary = typeof data !== 'string';
-    let mask = !this._isServer;
-    let fin = true;
-    if (options !== undefined && options !== null) {
-      if (isOwnEnumerable.call(options, 'binary')) binary = options.binary;
-      if (isOwnEnumerable.call(options, 'mask')) mask = options.mask;
-      if (isOwnEnumerable.call(options, 'fin')) fin = options.fin;
-    }
+    // ws's own merge: `options`' own enumerable properties over the defaults. An object spread
+    // is also the fastest way to read them (V8 clones the literal; 24 ns against 62 ns for three
+    // propertyIsEnumerable calls, BENCHMARKS.md).
+    const { binary, mask, fin } = { binary: typeof data !== 'string', mask: !this._isServer, fin: true, ...options };
     if (isBlob(data)) {
       this._queueBlob(data, (buf) => this._sendData(buf, binary, fin, mask, cb, true), cb);
       return;
