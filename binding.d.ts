@@ -314,6 +314,12 @@ export interface ConnOptions {
   idleTimeout?: number
 }
 
+/**
+ * `{ sendBuffer, sendString }`, to be installed on `NativeWsConnection.prototype` by
+ * `lib/ws-hub.js`: the same methods without napi-rs's per-call borrow tracking.
+ */
+export declare function fastSendMethods(): { sendBuffer: Function, sendString: Function }
+
 /** Bridge counters as JS sees them. */
 export interface JsBridgeStats {
   /** Records handed to JS. */

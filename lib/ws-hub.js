@@ -11,7 +11,11 @@
  * descriptor (TLS, an in-memory Duplex) stays in Node and bytes are pumped through JS.
  */
 
-const { NativeWsHub } = require('../binding');
+const { NativeWsHub, NativeWsConnection, fastSendMethods } = require('../binding');
+
+// The per-message sends as plain Node-API callbacks, without napi-rs's per-call borrow
+// tracking (src/ws/fast_send.rs): same names, arguments and results as the generated methods.
+Object.assign(NativeWsConnection.prototype, fastSendMethods());
 
 /** Record kinds; see `connection::record` in src/ws/connection.rs. */
 const RECORD = {
