@@ -85,38 +85,30 @@ unsafe fn call(
     }
 }
 
-fn buffer_send(
+/// `data` converted as `T` (a Buffer or a string, as the generated method's argument is), sent
+/// as `send_buffer` / `send_string` send it.
+fn payload_send<T: FromNapiValue + AsRef<[u8]>>(
     env: sys::napi_env,
     conn: &NativeWsConnection,
     data: sys::napi_value,
     flags: u32,
 ) -> Result<u32> {
-    let data = unsafe { BufferSlice::from_napi_value(env, data) }?;
-    Ok(conn.send_buffer(data, flags))
-}
-
-fn string_send(
-    env: sys::napi_env,
-    conn: &NativeWsConnection,
-    data: sys::napi_value,
-    flags: u32,
-) -> Result<u32> {
-    let data = unsafe { String::from_napi_value(env, data) }?;
-    Ok(conn.send_string(data, flags))
+    let data = unsafe { T::from_napi_value(env, data) }?;
+    Ok(conn.send_payload(data.as_ref(), flags, None))
 }
 
 unsafe extern "C" fn send_buffer(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
-    unsafe { call(env, info, buffer_send) }
+    unsafe { call(env, info, payload_send::<BufferSlice>) }
 }
 
 unsafe extern "C" fn send_string(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
-    unsafe { call(env, info, string_send) }
+    unsafe { call(env, info, payload_send::<String>) }
 }
 
 fn function(env: &Env, name: &str, cb: sys::napi_callback) -> Result<sys::napi_value> {
