@@ -315,10 +315,11 @@ export interface ConnOptions {
 }
 
 /**
- * `{ sendBuffer, sendString }`, to be installed on `NativeWsConnection.prototype` by
- * `lib/ws-hub.js`: the same methods without napi-rs's per-call borrow tracking.
+ * `{ connection: { sendBuffer, sendString }, hub: { broadcast, publish } }`, to be installed
+ * on `NativeWsConnection.prototype` and `NativeWsHub.prototype` by `lib/ws-hub.js`: the same
+ * methods without napi-rs's per-call borrow tracking.
  */
-export declare function fastSendMethods(): { sendBuffer: Function, sendString: Function }
+export declare function fastCallMethods(): { connection: { sendBuffer: Function, sendString: Function }, hub: { broadcast: Function, publish: Function } }
 
 /** Bridge counters as JS sees them. */
 export interface JsBridgeStats {

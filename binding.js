@@ -842,5 +842,5 @@ module.exports.NativeStepResult = nativeBinding.NativeStepResult
 module.exports.NativeTransform = nativeBinding.NativeTransform
 module.exports.NativeWsConnection = nativeBinding.NativeWsConnection
 module.exports.NativeWsHub = nativeBinding.NativeWsHub
-module.exports.fastSendMethods = nativeBinding.fastSendMethods
+module.exports.fastCallMethods = nativeBinding.fastCallMethods
 module.exports.runtimeInfo = nativeBinding.runtimeInfo

@@ -11,11 +11,14 @@
  * descriptor (TLS, an in-memory Duplex) stays in Node and bytes are pumped through JS.
  */
 
-const { NativeWsHub, NativeWsConnection, fastSendMethods } = require('../binding');
+const { NativeWsHub, NativeWsConnection, fastCallMethods } = require('../binding');
 
-// The per-message sends as plain Node-API callbacks, without napi-rs's per-call borrow
-// tracking (src/ws/fast_send.rs): same names, arguments and results as the generated methods.
-Object.assign(NativeWsConnection.prototype, fastSendMethods());
+// The per-message calls (sends, broadcast, publish) as plain Node-API callbacks, without
+// napi-rs's per-call borrow tracking (src/ws/fast_call.rs): same names, arguments and results
+// as the generated methods.
+const fast = fastCallMethods();
+Object.assign(NativeWsConnection.prototype, fast.connection);
+Object.assign(NativeWsHub.prototype, fast.hub);
 
 /** Record kinds; see `connection::record` in src/ws/connection.rs. */
 const RECORD = {

@@ -11,11 +11,11 @@
 //! * [`connection`]: one connection's queue, tasks and closing handshake.
 //! * [`server`]: the hub (registry, bridge, adoption) and the JS classes.
 //! * [`broadcast`]: frame-once broadcast and topic pub/sub.
-//! * [`fast_send`]: the two send methods as plain Node-API callbacks (the per-message path).
+//! * [`fast_call`]: the per-message calls (sends, broadcast, publish) as plain Node-API callbacks.
 
 pub mod broadcast;
 pub mod config;
 pub mod connection;
-pub mod fast_send;
+pub mod fast_call;
 pub mod frame;
 pub mod server;

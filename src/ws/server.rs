@@ -592,7 +592,7 @@ pub struct NativeWsConnection {
 
 impl NativeWsConnection {
     /// Frames `payload` as one data frame and queues it after whatever the hub queued earlier.
-    pub(crate) fn send_payload(&self, payload: &[u8], flags: u32, key: Option<[u8; 4]>) -> u32 {
+    fn send_payload(&self, payload: &[u8], flags: u32, key: Option<[u8; 4]>) -> u32 {
         self.conn.catch_up_to_hub();
         let (opcode, fin) = (data_opcode(flags & 3), flags & SEND_FIN != 0);
         let (mask, notify) = (flags & SEND_MASK != 0, flags & SEND_NOTIFY != 0);
