@@ -91,67 +91,50 @@ fn arg<A: FromNapiValue>(env: sys::napi_env, value: sys::napi_value) -> Result<A
     unsafe { A::from_napi_value(env, value) }
 }
 
-unsafe extern "C" fn send_buffer(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    unsafe {
-        call::<NativeWsConnection, 2>(
-            env,
-            info,
-            "NativeWsConnection",
-            |env, conn, [data, flags]| Ok(conn.send_buffer(arg(env, data)?, arg(env, flags)?)),
-        )
-    }
+/// A Node-API callback `$name` that runs `$body` with `this` as a `$class` and the callback's
+/// arguments bound to the names in brackets (their count is the callback's arity).
+macro_rules! fast_method {
+    ($name:ident, $class:ident, |$env:ident, $this:ident, [$($arg:ident),*]| $body:expr) => {
+        unsafe extern "C" fn $name(
+            env: sys::napi_env,
+            info: sys::napi_callback_info,
+        ) -> sys::napi_value {
+            unsafe {
+                call(env, info, stringify!($class), |$env, $this: &$class, [$($arg),*]| $body)
+            }
+        }
+    };
 }
 
-unsafe extern "C" fn send_string(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    unsafe {
-        call::<NativeWsConnection, 2>(
-            env,
-            info,
-            "NativeWsConnection",
-            |env, conn, [data, flags]| Ok(conn.send_string(arg(env, data)?, arg(env, flags)?)),
-        )
+fast_method!(
+    send_buffer,
+    NativeWsConnection,
+    |env, conn, [data, flags]| { Ok(conn.send_buffer(arg(env, data)?, arg(env, flags)?)) }
+);
+fast_method!(
+    send_string,
+    NativeWsConnection,
+    |env, conn, [data, flags]| { Ok(conn.send_string(arg(env, data)?, arg(env, flags)?)) }
+);
+fast_method!(
+    broadcast,
+    NativeWsHub,
+    |env, hub, [data, binary, except]| {
+        Ok(hub.broadcast(arg(env, data)?, arg(env, binary)?, arg(env, except)?))
     }
-}
-
-unsafe extern "C" fn broadcast(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    unsafe {
-        call::<NativeWsHub, 3>(
-            env,
-            info,
-            "NativeWsHub",
-            |env, hub, [data, binary, except]| {
-                Ok(hub.broadcast(arg(env, data)?, arg(env, binary)?, arg(env, except)?))
-            },
-        )
+);
+fast_method!(
+    publish,
+    NativeWsHub,
+    |env, hub, [topic, data, binary, except]| {
+        Ok(hub.publish(
+            arg(env, topic)?,
+            arg(env, data)?,
+            arg(env, binary)?,
+            arg(env, except)?,
+        ))
     }
-}
-
-unsafe extern "C" fn publish(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    unsafe {
-        call::<NativeWsHub, 4>(
-            env,
-            info,
-            "NativeWsHub",
-            |env, hub, [topic, data, binary, except]| {
-                Ok(hub.publish(
-                    arg(env, topic)?,
-                    arg(env, data)?,
-                    arg(env, binary)?,
-                    arg(env, except)?,
-                ))
-            },
-        )
-    }
-}
+);
 
 /// An object of functions made from `callbacks`, each under its name.
 fn methods<'env>(env: &'env Env, callbacks: &[(&str, sys::napi_callback)]) -> Result<Object<'env>> {
