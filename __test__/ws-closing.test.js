@@ -39,6 +39,14 @@ async function openClient(wss) {
   return ws;
 }
 
+/** A raw TCP client of `wss` (see rawClient) and the server's WebSocket for it. */
+async function openRaw(wss) {
+  const conn = once(wss, 'connection');
+  const raw = await rawClient(wss.address().port);
+  const [ws] = await conn;
+  return [raw, ws];
+}
+
 /** Resolves with [code, reason] of the 'close' event, ignoring 'error'. */
 function closed(ws) {
   return new Promise((resolve) => ws.on('close', (code, reason) => resolve([code, reason.toString()])));
@@ -60,9 +68,7 @@ const closePayload = (code, reason) => Buffer.concat([Buffer.from([code >> 8, co
 describe('ferrocast/ws closing and ending order', function () {
   it("sends what 'message' listeners send before answering the close frame that followed", async function () {
     const wss = await listen();
-    const conn = once(wss, 'connection');
-    const raw = await rawClient(wss.address().port);
-    const [ws] = await conn;
+    const [raw, ws] = await openRaw(wss);
     const callbacks = [];
     ws.on('message', (data) => {
       assert.strictEqual(ws.readyState, WebSocket.OPEN);
@@ -88,9 +94,7 @@ describe('ferrocast/ws closing and ending order', function () {
 
   it("sends what 'message' listeners send before ending after a peer's FIN that followed", async function () {
     const wss = await listen();
-    const conn = once(wss, 'connection');
-    const raw = await rawClient(wss.address().port);
-    const [ws] = await conn;
+    const [raw, ws] = await openRaw(wss);
     const callbacks = [];
     ws.on('message', (data) => ws.send(`echo ${data}`, (...args) => callbacks.push(args)));
     const serverClosed = closed(ws);
