@@ -479,6 +479,56 @@ describe('transforms', function () {
       assert.strictEqual(r.stdout.trim(), 'closed');
     });
 
+    it("emits 'data' like EventEmitter: one listener, several, once, none, and captureRejections", async function () {
+      const input = 'a\nb\nc\n';
+      // One listener, then a second one (an array of listeners), then a once() listener.
+      const t = transforms.lines();
+      const first = [];
+      const second = [];
+      const once = [];
+      const seenThis = new Set();
+      t.on('data', function (line) {
+        first.push(line);
+        seenThis.add(this);
+        if (line === 'a') t.on('data', (l) => second.push(l));
+      });
+      t.once('data', (l) => once.push(l));
+      assert.strictEqual(t.emit('data', 'direct'), true);
+      assert.strictEqual(t.emit('nothing-listens', 1), false);
+      t.end(input);
+      await require('node:events').once(t, 'end');
+      assert.deepStrictEqual(first, ['direct', 'a', 'b', 'c']);
+      assert.deepStrictEqual(once, ['direct']);
+      assert.deepStrictEqual(second, ['b', 'c']);
+      assert.deepStrictEqual([...seenThis], [t]);
+      // With no 'data' listener, emit reports it; with one, it is called with the stream as `this`.
+      const single = transforms.lines();
+      assert.strictEqual(single.emit('data', 'x'), false);
+      const got = [];
+      single.on('data', function (l) {
+        got.push([this, l]);
+      });
+      assert.strictEqual(single.emit('data', 'y'), true);
+      assert.deepStrictEqual(got, [[single, 'y']]);
+      // captureRejections: a 'data' listener's rejected promise becomes an 'error', as Node does it.
+      const { EventEmitter } = require('node:events');
+      EventEmitter.captureRejections = true;
+      let c;
+      try {
+        c = transforms.lines();
+      } finally {
+        EventEmitter.captureRejections = false;
+      }
+      const boom = new Error('listener failed');
+      c.on('data', async () => {
+        throw boom;
+      });
+      const errored = require('node:events').once(c, 'error');
+      c.write('x\n');
+      const [err] = await errored;
+      assert.strictEqual(err, boom);
+    });
+
     it('propagates errors through stream.pipeline and destroys the other streams', function (done) {
       const source = Readable.from([Buffer.from('not gzip')]);
       const sink = new Writable({ write: (_c, _e, cb) => cb() });

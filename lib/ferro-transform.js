@@ -12,12 +12,15 @@
  * node:zlib does: do not modify a chunk after writing it.
  */
 
+const { EventEmitter } = require('node:events');
 const { Transform } = require('node:stream');
 const { performance } = require('node:perf_hooks');
 const { NativeTransform } = require('../binding');
 const { codedError } = require('./validate');
 
 const kOps = Symbol('ferrocast.transformOps');
+/** Where Node keeps an emitter's `captureRejections` flag (own property; see emit below). */
+const kCapture = Object.getOwnPropertySymbols(new EventEmitter()).find((s) => s.description === 'kCapture');
 
 /**
  * How long object delivery may hold the event loop before it yields (setImmediate), in ms. Short,
@@ -91,6 +94,26 @@ class FerroTransform extends Transform {
     this._computing = 0;
     /** Line boundaries of the result being delivered (reused from call to call). */
     this._ends = null;
+  }
+
+  /**
+   * EventEmitter#emit, with 'data' to a single listener (the usual case: a pipe, `on('data')`)
+   * called directly. Node's own emit looks the listener up with `events[type]`, a lookup that
+   * goes slow (megamorphic) as soon as the process emits a second event name anywhere, here the
+   * source's 'pause' and 'resume' on the first backpressure: one object per line makes that
+   * lookup a cost (lines() at 1 GiB: 1.12 -> 1.06 s, BENCHMARKS.md). Same behaviour: listeners
+   * that return a value only matter with `captureRejections`, which takes Node's path, and so
+   * does every other case.
+   */
+  emit(type, chunk) {
+    if (type === 'data' && arguments.length === 2 && kCapture !== undefined && this[kCapture] === false) {
+      const handler = this._events?.data;
+      if (typeof handler === 'function') {
+        handler.call(this, chunk);
+        return true;
+      }
+    }
+    return super.emit.apply(this, arguments);
   }
 
   _transform(chunk, _encoding, callback) {
