@@ -6,7 +6,7 @@
  *
  * Each chunk, or every chunk the writable side buffered while the previous call was running
  * (`_writev`), goes to Rust with one call; the result comes back through a promise and is pushed
- * in call order. Up to IN_FLIGHT calls run ahead of delivery while the readable side has room;
+ * in call order. Up to IN_FLIGHT_* calls run ahead of delivery while the readable side has room;
  * beyond that a write callback waits for its result to be pushed, so backpressure and
  * highWaterMark are the stream's own. Input Buffers are read in place on a worker thread, as
  * node:zlib does: do not modify a chunk after writing it.
@@ -32,8 +32,16 @@ const kCapture = Object.getOwnPropertySymbols(new EventEmitter()).find((s) => s.
 const SLICE_MS = 0.25;
 /** Objects pushed between two looks at the clock. */
 const SLICE_STEP = 256;
-/** Calls to Rust submitted and not yet delivered, at most (see FerroTransform#_release). */
-const IN_FLIGHT = 2;
+/**
+ * Calls to Rust submitted and not yet delivered, at most (see FerroTransform#_release): for
+ * bytes out, and for objects out. Objects go out in slices that yield to the event loop, and each
+ * hop (the source's read completing, the call settling) waits for a slice to end: with 2, the
+ * next result was often not ready when the previous one was pushed, and this thread sat idle
+ * 90-130 ms per GiB in lines(); with 3, 25-46 ms (lines() at 1 GiB 1.13 -> 1.04 s, BENCHMARKS.md).
+ * Byte transforms did not gain from 3.
+ */
+const IN_FLIGHT_BYTES = 2;
+const IN_FLIGHT_OBJECTS = 3;
 /**
  * Calls running in Rust at once, at most. Rust keeps call order whatever the number, but the
  * engine runs one input at a time, so a second call only waits for the first. Measured on
@@ -85,6 +93,7 @@ class FerroTransform extends Transform {
     this._sink = objectOut ? sink : 'bytes';
     this._lineBuffers = sink === 'lines' && ops[ops.length - 1].output === 'buffer';
     this._batch = objectOut && ops[ops.length - 1].batch === true;
+    this._inFlight = objectOut ? IN_FLIGHT_OBJECTS : IN_FLIGHT_BYTES;
     /** ndjson with `onError: 'skip'`: bad lines skipped so far. */
     this.skipped = 0;
     this._jobs = [];
@@ -101,9 +110,9 @@ class FerroTransform extends Transform {
    * called directly. Node's own emit looks the listener up with `events[type]`, a lookup that
    * goes slow (megamorphic) as soon as the process emits a second event name anywhere, here the
    * source's 'pause' and 'resume' on the first backpressure: one object per line makes that
-   * lookup a cost (lines() at 1 GiB: 1.12 -> 1.06 s, BENCHMARKS.md). Same behaviour: listeners
-   * that return a value only matter with `captureRejections`, which takes Node's path, and so
-   * does every other case.
+   * lookup a cost (lines() at 1 GiB: 7% less main-thread CPU, BENCHMARKS.md). Same behaviour:
+   * listeners that return a value only matter with `captureRejections`, which takes Node's path,
+   * and so does every other case.
    */
   emit(type, chunk) {
     if (type === 'data' && arguments.length === 2 && kCapture !== undefined && this[kCapture] === false) {
@@ -169,7 +178,7 @@ class FerroTransform extends Transform {
 
   /**
    * Takes the next chunk before this one's result has been pushed: the newest call's write
-   * callback runs at once (or when an earlier call settles) while fewer than IN_FLIGHT calls are
+   * callback runs at once (or when an earlier call settles) while fewer than IN_FLIGHT_* calls are
    * undelivered, at most MAX_COMPUTING run in Rust and the readable side has room, so that Rust
    * works on the next chunk while results cross threads and are pushed (bounded memory, same
    * order). Otherwise the callback waits for the call's delivery, and the stream's own
@@ -181,7 +190,7 @@ class FerroTransform extends Transform {
       job === undefined ||
       job.released ||
       job.flush ||
-      this._jobs.length >= IN_FLIGHT ||
+      this._jobs.length >= this._inFlight ||
       this._computing >= MAX_COMPUTING ||
       this._failed ||
       this.destroyed ||
