@@ -122,11 +122,12 @@ export declare class NativeMetricWindow {
  */
 export declare class NativeStepResult {
   /**
-   * The result as JS values, its text excepted (see `text`). Only once. Line boundaries are
-   * copied into `ends` when it is long enough (JS reuses one array rather than leave one per
-   * call to the garbage collector); otherwise they come as a new array.
+   * The result as JS values, its text excepted (see `text`). Only once. Line (or string)
+   * boundaries, ndjson shape ids and numbers are copied into `ends`, `recs` and `nums` when
+   * they are long enough (JS reuses one array of each rather than leave new ones per call to
+   * the garbage collector); otherwise they come as new arrays.
    */
-  take(ends?: Uint32Array | undefined | null): TransformOutput
+  take(ends?: Uint32Array | undefined | null, recs?: Uint32Array | undefined | null, nums?: Float64Array | undefined | null): TransformOutput
   /** One-byte piece `i` of the text (an `ndjson` group, or Latin-1 lines), as a string. */
   text(i: number): string
   /** UTF-16 piece `i` of the text (the other `lines`), as a string. */
@@ -143,13 +144,13 @@ export declare class NativeTransform {
    * Runs `chunks` through the chain on a worker thread. Calls may overlap; each call's
    * result is that of its own chunks, processed after those of every earlier call.
    *
-   * `lines` copies the chunks here (into reused memory) so that JS lets them go at once. Its
-   * main thread makes many small strings, so young-generation collections come often, and a
-   * Buffer held until the call returns then outlives two of them: V8 promotes it and frees it
-   * only in a full collection, and dead input piles up meanwhile (peak RSS growth at 1 GiB:
-   * 55-75 MiB, 31-36 with the copy). Other transforms read the chunks in place: for byte
-   * transforms the copy cost 8% of uppercase and their RSS was fine; `ndjson`'s main thread is
-   * its bottleneck and its RSS stays under 52 MiB without the copy.
+   * `lines` and `ndjson` copy the chunks here (into reused memory) so that JS lets them go at
+   * once. Their main thread makes many small objects, so young-generation collections come
+   * often, and a Buffer held until the call returns then outlives two of them: V8 promotes it
+   * and frees it only in a full collection, and dead input piles up meanwhile (peak RSS
+   * growth at 1 GiB: `lines` 55-75 MiB, 31-36 with the copy; `ndjson` at 256 MiB 95-104 MiB,
+   * 46-52 with the copy). Byte transforms read the chunks in place: the copy cost 8% of
+   * uppercase and their RSS was fine.
    */
   process(chunks: Array<Buffer>): Promise<NativeStepResult>
   /** Flushes every stage (end of input) on a worker thread, after every earlier call's chunks. */
@@ -398,22 +399,41 @@ export interface TransformOutput {
   /** Bytes out (see `StepOutput::data`); absent when empty. */
   data?: Buffer
   /**
-   * Pieces of one-byte text, in place of `data` (see `NativeStepResult.text`): for `ndjson`
-   * its groups of records (each a JSON array text in ASCII), for `lines` as strings the lines
-   * whose characters are all below U+0100 (whole lines, terminators removed, as Latin-1).
+   * Pieces of one-byte text, in place of `data` (see `NativeStepResult.text`): for `lines` as
+   * strings the lines whose characters are all below U+0100 (whole lines, terminators
+   * removed, as Latin-1), for `ndjson` such string values (and record texts).
    */
   pieces?: number
-  /** `lines` as strings: pieces of UTF-16 text (`NativeStepResult.wideText`), the other lines. */
+  /**
+   * `lines` as strings, `ndjson`: pieces of UTF-16 text (`NativeStepResult.wideText`), the
+   * other lines or strings.
+   */
   widePieces?: number
   /**
    * `lines`: `[start, end)` pairs of each line, within `data` (Buffers) or (strings) within
    * the concatenation of the one-byte pieces, or of the UTF-16 pieces when the start has
-   * bit 31 set; `ndjson`: absent.
+   * bit 31 set; `ndjson`: the same for each string, in the records' order.
    */
   ends?: Uint32Array
   /** `lines`: entries in `ends`, or in the array given to `take`, which then holds them. */
   endsLength?: number
-  /** `ndjson`: records in `data`. */
+  /**
+   * `ndjson`: each record's shape id, from 1 in the order `shapes` introduced them; 0 for a
+   * record made by `JSON.parse` of its text (the next string).
+   */
+  recs?: Uint32Array
+  /** `ndjson`: the records' numbers and booleans (1 or 0), in order. */
+  nums?: Float64Array
+  /** `ndjson`: records in `recs`, or in the array given to `take`, which then holds them. */
+  recsLength?: number
+  /** `ndjson`: entries in `nums`, or in the array given to `take`, which then holds them. */
+  numsLength?: number
+  /**
+   * `ndjson`: shapes first seen in this call, as JSON (see `compileShape` in
+   * lib/ferro-transform.js).
+   */
+  shapes?: Array<string>
+  /** `ndjson`: records parsed. */
   records: number
   /** `ndjson` with `onError: 'skip'`: bad lines skipped. */
   skipped: number

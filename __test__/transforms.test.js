@@ -44,6 +44,68 @@ function splits(buf) {
   return out;
 }
 
+/** Asserts that `got` is what JSON.parse made (`want`): same values (-0 too), same key order, plain prototypes. */
+function assertSameJson(got, want, where) {
+  if (typeof want === 'number') {
+    assert.ok(Object.is(got, want), `${where}: ${got} !== ${want}`);
+  } else if (want === null || typeof want !== 'object') {
+    assert.strictEqual(got, want, where);
+  } else if (Array.isArray(want)) {
+    assert.ok(Array.isArray(got), `${where}: not an array`);
+    assert.strictEqual(got.length, want.length, `${where}: length`);
+    want.forEach((w, i) => assertSameJson(got[i], w, `${where}[${i}]`));
+  } else {
+    assert.strictEqual(Object.getPrototypeOf(got), Object.prototype, `${where}: prototype`);
+    assert.deepStrictEqual(Reflect.ownKeys(got), Reflect.ownKeys(want), `${where}: keys`);
+    for (const k of Object.keys(want)) assertSameJson(got[k], want[k], `${where}.${k}`);
+  }
+}
+
+/**
+ * `n` ndjson lines (JSON texts, some blank) that JSON.parse reads, with what a shape-based
+ * parser could get wrong: key order, duplicate keys, `__proto__` and index keys, escapes, lone
+ * surrogates, non-BMP and Latin-1 text, -0, exponents, integers past 2^53 and past 2^64,
+ * subnormals, 1e400, deep nesting, long arrays, whitespace, and many shapes.
+ */
+function ndjsonCorpus(n) {
+  let seed = 7;
+  const rnd = (k) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % k;
+  };
+  const numbers = ['0', '-0', '1', '-1', '0.1', '1e3', '1E-7', '-0.0', '2.5e+10', '9007199254740993', '18446744073709551616',
+    '123456789012345678901234567890', '5e-324', '1.7976931348623157e308', '1e400', '-1e400', '0.30000000000000004', '4.35', '1234.5'];
+  const strings = ['', 'plain', 'café', 'naïve über', '日本語', '😀', 'a\\"b', 'tab\\tnl\\n', '\\u00e9', '\\ud83d\\ude00',
+    '\\ud800 lone', 'x\\udc00', '\\u2028', '\\/', 'ÿ\\u0100', 'x'.repeat(40)];
+  const keys = ['a', 'b', 'id', 'name', '', 'café', 'k"q', '__proto__', '0', '12', '1a', '-1', 'constructor', 'toString', '日本', 'a b'];
+  const value = (depth) => {
+    const r = rnd(depth > 3 ? 6 : 9);
+    if (r === 0) return numbers[rnd(numbers.length)];
+    if (r === 1) return `"${strings[rnd(strings.length)]}"`;
+    if (r === 2) return ['true', 'false', 'null'][rnd(3)];
+    if (r <= 4) return String(rnd(1000) - 500);
+    if (r === 5) return `"${keys[rnd(keys.length)]}"`;
+    if (r <= 7) {
+      const m = rnd(5);
+      const members = Array.from({ length: m }, () => `"${keys[rnd(keys.length)]}"${rnd(4) === 0 ? ' : ' : ':'}${value(depth + 1)}`);
+      return `{${members.join(rnd(5) === 0 ? ' , ' : ',')}}`;
+    }
+    const len = rnd(10) === 0 ? 70 + rnd(10) : rnd(5);
+    return `[${Array.from({ length: len }, () => value(depth + 1)).join(',')}]`;
+  };
+  const lines = [];
+  for (let i = 0; i < n; i++) {
+    const r = rnd(40);
+    if (r === 0) lines.push('');
+    else if (r === 1) lines.push('  ');
+    else if (r === 2) lines.push(`${'['.repeat(200)}${']'.repeat(200)}`);
+    else if (r === 3) lines.push(`{"same":1,"same":2,"x":${value(0)}}`);
+    else if (r < 20) lines.push(`{"id":${i},"level":"${['INFO', 'WARN', 'café'][rnd(3)]}","ok":${rnd(2) === 0},"lat":${rnd(10000) / 10},"tags":[${value(2)},${value(2)}]}`);
+    else lines.push(rnd(3) === 0 ? ` ${value(0)}\r` : value(0));
+  }
+  return lines;
+}
+
 function tmpFile(name) {
   return path.join(os.tmpdir(), `ferrocast-transforms-${process.pid}-${name}`);
 }
@@ -253,13 +315,52 @@ describe('transforms', function () {
       assert.deepStrictEqual(seen, [{ ok: 1 }, { ok: 2 }]);
     });
 
-    it('parses big chunks (several groups of records) in order, or as arrays with batch', async function () {
+    it('makes the same values as JSON.parse: key order, -0, numbers, escapes, odd keys, many shapes', async function () {
+      const lines = ndjsonCorpus(4000);
+      const expected = lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l)).filter((v) => v !== null);
+      const text = Buffer.from(lines.join('\n') + '\n');
+      // One chunk, and cuts every 997 bytes (inside strings, numbers and characters).
+      const chunks = Array.from({ length: Math.ceil(text.length / 997) }, (_, i) => text.subarray(i * 997, (i + 1) * 997));
+      for (const input of [[text], chunks]) {
+        const got = await collect(transforms.ndjson(), input);
+        assert.strictEqual(got.length, expected.length);
+        for (let i = 0; i < got.length; i++) assertSameJson(got[i], expected[i], `record ${i}`);
+      }
+    });
+
+    it('makes the same values without code generation (--disallow-code-generation-from-strings)', async function () {
+      const r = await runNode(
+        `const { transforms } = require('ferrocast');
+         const { Readable } = require('node:stream');
+         const lines = ['{"a":1,"b":[true,null,"x"],"c":{"d":-0}}', '{"a":2,"b":[false,null,"y"],"c":{"d":1.5}}', '{"__proto__":1}'];
+         const got = [];
+         Readable.from([lines.join('\\n') + '\\n']).pipe(transforms.ndjson()).on('data', (v) => got.push(v)).on('end', () => {
+           let evalWorks = true;
+           try { new Function('return 1'); } catch { evalWorks = false; }
+           console.log(JSON.stringify({ evalWorks, got, negZero: Object.is(got[0].c.d, -0), own: Object.keys(got[2]), proto: Object.getPrototypeOf(got[2]) === Object.prototype }));
+         });`,
+        { args: ['--disallow-code-generation-from-strings'], limit: 10000 },
+      );
+      assert.strictEqual(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      assert.strictEqual(out.evalWorks, false);
+      assert.deepStrictEqual(out.got, [
+        { a: 1, b: [true, null, 'x'], c: { d: 0 } },
+        { a: 2, b: [false, null, 'y'], c: { d: 1.5 } },
+        JSON.parse('{"__proto__":1}'),
+      ]);
+      assert.strictEqual(out.negZero, true);
+      assert.deepStrictEqual(out.own, ['__proto__']);
+      assert.strictEqual(out.proto, true);
+    });
+
+    it('parses big chunks in order, or as one array per processed chunk with batch', async function () {
       const values = Array.from({ length: 30000 }, (_, i) => ({ i, s: 'x'.repeat(i % 50) }));
       const text = values.map((v) => JSON.stringify(v)).join('\n') + '\nnull\n';
       assert.deepStrictEqual(await collect(transforms.ndjson(), [text]), values);
       const batches = await collect(transforms.ndjson({ batch: true }), [text]);
-      assert.ok(batches.length > 1 && batches.every(Array.isArray));
-      assert.deepStrictEqual(batches.flat(), [...values, null]);
+      assert.strictEqual(batches.length, 1);
+      assert.deepStrictEqual(batches[0], [...values, null]);
     });
 
     it('parses non-ASCII records across groups and chunk boundaries like JSON.parse', async function () {

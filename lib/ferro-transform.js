@@ -101,8 +101,13 @@ class FerroTransform extends Transform {
     this._failed = false;
     /** Calls running in Rust (not settled yet). */
     this._computing = 0;
-    /** Line boundaries of the result being delivered (reused from call to call). */
+    /** Line (or ndjson string) boundaries of the result being delivered (reused from call to call). */
     this._ends = null;
+    /** ndjson: the record shapes Rust has described so far, compiled (see compileShape). */
+    this._shapes = [];
+    /** ndjson: shape ids and numbers of the result being delivered (reused like `_ends`). */
+    this._recs = null;
+    this._nums = null;
   }
 
   /**
@@ -212,8 +217,10 @@ class FerroTransform extends Transform {
     // array, or come in a new one that is reused from then on.
     if (job.err === null) {
       job.result = job.out;
-      job.out = job.result.take(this._ends);
+      job.out = job.result.take(this._ends, this._recs, this._nums);
       if (job.out.ends != null) this._ends = job.out.ends;
+      if (job.out.recs != null) this._recs = job.out.recs;
+      if (job.out.nums != null) this._nums = job.out.nums;
     }
     if (job.err !== null || job.out.errorCode != null) this._failed = true;
     this._deliver(job, (err) => {
@@ -241,7 +248,7 @@ class FerroTransform extends Transform {
       if (err == null && out.errorCode != null) err = errorFrom(out);
       done(err ?? null);
     };
-    if (out.data == null && out.pieces == null && out.widePieces == null) finish(null);
+    if (out.data == null && out.pieces == null && out.widePieces == null && out.recsLength == null) finish(null);
     else if (this._sink === 'bytes') {
       this.push(out.data);
       finish(null);
@@ -295,58 +302,110 @@ class FerroTransform extends Transform {
     step();
   }
 
-  // The one-byte pieces are groups of records, each a JSON array text Rust validated
-  // (`result.text(i)`): one JSON.parse per group makes its objects. The texts are
-  // ASCII only (Rust escaped the rest), so they are one-byte strings, which V8 parses fastest.
+  // ndjson: each record is made from its shape (keys, nesting, the kind of each value; compiled
+  // once into a function, see compileShape) and its values, which Rust parsed off the main
+  // thread: numbers and booleans from `out.nums`, strings cut from pieces of text like lines'
+  // (`ends`, in order). A record without a shape (shape id 0) comes as its JSON text, for
+  // JSON.parse. Pushed in SLICE_MS slices, like lines.
   _deliverRecords(result, out, done) {
-    // All groups are made into strings at once (unlike lines' pieces): made one by one, fewer
-    // bytes survive young-generation collections, V8 keeps its young generation small and
-    // collects it more often, and input Buffers get promoted and pile up (peak RSS growth 73-89
-    // instead of 47-49 MiB, BENCHMARKS.md).
-    const groups = out.pieces ?? 0;
-    const texts = Array.from({ length: groups }, (_, i) => result.text(i));
-    let group = 0;
-    let records = null;
+    const shapes = this._shapes;
+    if (out.shapes != null) for (const d of out.shapes) shapes.push(compileShape(JSON.parse(d)));
+    const recs = this._recs;
+    const nums = this._nums;
+    const ends = this._ends;
+    const narrow = slicer((i) => result.text(i));
+    const wide = slicer((i) => result.wideText(i));
     let k = 0;
+    const str = () => {
+      const start = ends[k];
+      const end = ends[k + 1];
+      k += 2;
+      return start >= WIDE ? wide(start - WIDE, end) : narrow(start, end);
+    };
+    let at = 0;
+    const record = (r) => {
+      const id = recs[r];
+      if (id === 0) return JSON.parse(str());
+      const shape = shapes[id - 1];
+      const value = shape.make(nums, at, str);
+      at += shape.nums;
+      return value;
+    };
+    const n = out.recsLength ?? 0;
+    let r = 0;
     const step = () => {
       if (this.destroyed) return;
       const deadline = performance.now() + SLICE_MS;
-      let pushed = 0;
       try {
-        for (;;) {
-          if (pushed >= SLICE_STEP) {
-            if (performance.now() >= deadline) break;
-            pushed = 0;
-          }
-          if (records === null) {
-            if (group === groups) {
-              done(null);
-              return;
-            }
-            records = JSON.parse(texts[group]);
-            texts[group++] = undefined;
-            k = 0;
-            if (this._batch) {
-              this.push(records);
-              pushed += records.length;
-              records = null;
-              continue;
-            }
-          }
-          // A stream cannot carry null (push(null) ends it): `null` records are dropped.
-          for (; k < records.length && pushed < SLICE_STEP; k++, pushed++) {
-            if (records[k] !== null) this.push(records[k]);
-          }
-          if (k === records.length) records = null;
+        if (this._batch) {
+          const batch = new Array(n);
+          for (; r < n; r++) batch[r] = record(r);
+          this.push(batch);
         }
+        do {
+          const stop = Math.min(n, r + SLICE_STEP);
+          // A stream cannot carry null (push(null) ends it): `null` records are dropped.
+          for (; r < stop; r++) {
+            const value = record(r);
+            if (value !== null) this.push(value);
+          }
+        } while (r < n && performance.now() < deadline);
       } catch (err) {
         done(err);
         return;
       }
-      setImmediate(step);
+      if (r < n) setImmediate(step);
+      else done(null);
     };
     step();
   }
+}
+
+/**
+ * Compiles an ndjson record shape (`describe` in src/transform/ndjson.rs: 0 a number, 1 a
+ * string, 2 a boolean, 3 null, an array of shapes, or `{ k: keys, v: shapes }`) into
+ * `{ make(nums, at, str), nums }`: `make` builds a record from the numbers at `nums[at]` on and
+ * the strings `str()` hands out in order; `nums` is how many numbers it takes. The function is an
+ * object literal made with `new Function` (keys written with JSON.stringify, so any key is a
+ * plain string literal; Rust leaves out `__proto__` and index keys, whose literal would mean
+ * something else than JSON.parse's property). Where code generation is disallowed
+ * (`--disallow-code-generation-from-strings`), the shape is walked instead.
+ */
+function compileShape(desc) {
+  let nums = 0;
+  const expr = (d) => {
+    if (d === 0) return `n[i + ${nums++}]`;
+    if (d === 1) return 's()';
+    if (d === 2) return `n[i + ${nums++}] === 1`;
+    if (d === 3) return 'null';
+    if (Array.isArray(d)) return `[${d.map(expr).join(', ')}]`;
+    return `{ ${d.k.map((key, j) => `${JSON.stringify(key)}: ${expr(d.v[j])}`).join(', ')} }`;
+  };
+  const body = expr(desc);
+  if (codegen) {
+    try {
+      return { make: new Function('n', 'i', 's', `return ${body};`), nums };
+    } catch (err) {
+      if (!(err instanceof EvalError)) throw err;
+      codegen = false;
+    }
+  }
+  return { make: (n, i, s) => walkShape(desc, n, { i }, s), nums };
+}
+
+/** Whether `new Function` works here (see compileShape). */
+let codegen = true;
+
+/** Builds a record from its shape without generated code (see compileShape). */
+function walkShape(d, n, at, s) {
+  if (d === 0) return n[at.i++];
+  if (d === 1) return s();
+  if (d === 2) return n[at.i++] === 1;
+  if (d === 3) return null;
+  if (Array.isArray(d)) return d.map((e) => walkShape(e, n, at, s));
+  const o = {};
+  for (let j = 0; j < d.k.length; j++) o[d.k[j]] = walkShape(d.v[j], n, at, s);
+  return o;
 }
 
 module.exports = { FerroTransform, kOps };

@@ -460,17 +460,28 @@ impl LinesSink {
 }
 
 impl LinesSink {
-    /// Makes room in `out.wide` for every line that `input` can complete, decoded (at most one
-    /// unit per byte), with memory from the pool: growing the Vec later would reallocate it.
     fn reserve_wide(&self, input: usize, out: &mut StepOutput) {
-        // One unit per byte, the one convert_utf8_to_utf16 wants spare, and a byte in case the
-        // memory is not 2-aligned.
-        let need = 2 * (out.wide_units + self.framer.carry.len() + input + 1) + 1;
-        if out.wide.capacity() < need {
-            let mut wide = pool::take(need);
-            wide.extend_from_slice(&out.wide);
-            pool::give(std::mem::replace(&mut out.wide, wide));
-        }
+        reserve_wide(self.framer.carry.len() + input, out);
+    }
+}
+
+impl Framer {
+    /// Bytes of the partial last line kept from earlier input.
+    pub fn carried(&self) -> usize {
+        self.carry.len()
+    }
+}
+
+/// Makes room in `out.wide` for `bytes` more bytes of text decoded to UTF-16 (at most one unit
+/// per byte), with memory from the pool: growing the Vec later would reallocate it.
+pub(super) fn reserve_wide(bytes: usize, out: &mut StepOutput) {
+    // One unit per byte, the one convert_utf8_to_utf16 wants spare, and a byte in case the
+    // memory is not 2-aligned.
+    let need = 2 * (out.wide_units + bytes + 1) + 1;
+    if out.wide.capacity() < need {
+        let mut wide = pool::take(need);
+        wide.extend_from_slice(&out.wide);
+        pool::give(std::mem::replace(&mut out.wide, wide));
     }
 }
 
@@ -511,20 +522,38 @@ pub const WIDE: u32 = 1 << 31;
 fn index_text_lines(block: &[u8], out: &mut StepOutput) {
     let mut start = 0;
     while start < block.len() {
-        let at = out.data.len();
-        let end = match latin1_line(block, start, &mut out.data) {
-            Some(end) => {
-                out.ends.push(at as u32);
-                out.ends.push(out.data.len() as u32);
-                let piece = out.cuts.last().map_or(0, |&c| c as usize);
-                if out.data.len() - piece >= PIECE_BYTES {
-                    out.cuts.push(out.data.len() as u32);
-                }
-                end
-            }
-            None => push_wide_line(block, start, out),
-        };
-        start = end;
+        start = push_text_line(block, start, out);
+    }
+}
+
+/// Appends the line starting at `block[start]` to the texts of `out` (see [`index_text_lines`])
+/// and returns where the next line starts.
+pub(super) fn push_text_line(block: &[u8], start: usize, out: &mut StepOutput) -> usize {
+    let at = out.data.len();
+    match latin1_line(block, start, &mut out.data) {
+        Some(end) => {
+            out.ends.push(at as u32);
+            out.ends.push(out.data.len() as u32);
+            cut_narrow(out);
+            end
+        }
+        None => push_wide_line(block, start, out),
+    }
+}
+
+/// Ends the one-byte piece being filled if it has reached [`PIECE_BYTES`].
+pub(super) fn cut_narrow(out: &mut StepOutput) {
+    let piece = out.cuts.last().map_or(0, |&c| c as usize);
+    if out.data.len() - piece >= PIECE_BYTES {
+        out.cuts.push(out.data.len() as u32);
+    }
+}
+
+/// Ends the UTF-16 piece being filled if it has reached [`PIECE_BYTES`].
+pub(super) fn cut_wide(out: &mut StepOutput) {
+    let piece = out.wide_cuts.last().map_or(0, |&c| c as usize);
+    if 2 * (out.wide_units - piece) >= PIECE_BYTES {
+        out.wide_cuts.push(out.wide_units as u32);
     }
 }
 
@@ -605,10 +634,7 @@ fn push_wide_line(block: &[u8], start: usize, out: &mut StepOutput) -> usize {
     out.wide_units += n;
     out.ends.push(at as u32 | WIDE);
     out.ends.push(out.wide_units as u32);
-    let piece = out.wide_cuts.last().map_or(0, |&c| c as usize);
-    if 2 * (out.wide_units - piece) >= PIECE_BYTES {
-        out.wide_cuts.push(out.wide_units as u32);
-    }
+    cut_wide(out);
     end
 }
 

@@ -2,12 +2,12 @@
 //!
 //! A [`NativeTransform`] is a chain of byte-level operations (case mapping, line filters, regex
 //! replacement, gzip) ending in a sink that shapes the result for JS: raw bytes, line boundaries,
-//! or a JSON array text of ndjson records. JS hands it one chunk, or every chunk the writable side
+//! or ndjson records as shapes and values. JS hands it one chunk, or every chunk the writable side
 //! has buffered, with one call; the work runs on a libuv worker thread ([`AsyncTask`]) and the
 //! result comes back through a promise ([`NativeStepResult`]). Input Buffers are read in place
-//! (like `node:zlib`, the caller must not mutate a chunk after writing it; `lines` copies them,
-//! see [`NativeTransform::process`]) and output Vecs become Buffers without a copy, except text
-//! for `lines` (strings) and `ndjson`, which becomes JS strings ([`JsStrings`]).
+//! (like `node:zlib`, the caller must not mutate a chunk after writing it; `lines` and `ndjson`
+//! copy them, see [`NativeTransform::process`]) and output Vecs become Buffers without a copy,
+//! except text for `lines` (strings) and `ndjson`, which becomes JS strings ([`JsStrings`]).
 //!
 //! Calls may overlap (the JS wrapper may hand a chunk over before the previous call has
 //! returned); the engine still processes the inputs one at a time, in call order (see
@@ -24,7 +24,9 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::{AsyncTask, Buffer, Uint32Array, Uint32ArraySlice};
+use napi::bindgen_prelude::{
+    AsyncTask, Buffer, Float64Array, Float64ArraySlice, Uint32Array, Uint32ArraySlice,
+};
 use napi::{Env, Error, JsString, Result, Status, Task};
 use napi_derive::napi;
 
@@ -71,21 +73,27 @@ pub trait ByteOp: Send {
 /// What one call hands back to JS.
 #[derive(Default)]
 pub struct StepOutput {
-    /// Bytes out; for `lines` the complete lines with their terminators, for `ndjson` JSON array
-    /// texts (groups) of the valid records.
+    /// Bytes out; for `lines` (Buffers) the complete lines with their terminators; for `lines`
+    /// (strings) and `ndjson` one-byte text (see `ends`).
     pub data: Vec<u8>,
     /// `lines`: `[start, end)` of each line's content, two entries per line: bytes within
     /// `data` (buffers), or (strings) units within `data` or, when the start is flagged with
-    /// [`lines::WIDE`], within `wide`. `ndjson`: the end of each group (a JSON array text)
-    /// within `data`.
+    /// [`lines::WIDE`], within `wide`. `ndjson`: the same for each string value, and for the
+    /// JSON text of each record without a shape.
     pub ends: Vec<u32>,
-    /// `ndjson`: records in `data`.
+    /// `ndjson`: records parsed.
     pub records: u32,
+    /// `ndjson`: each record's shape id ([`ndjson::RAW`]: its JSON text is in the texts).
+    pub recs: Vec<u32>,
+    /// `ndjson`: the numbers and booleans (1, 0) of the records, in order.
+    pub nums: Vec<f64>,
+    /// `ndjson`: the shapes first seen in this call, in id order ([`ndjson::describe`]).
+    pub shapes: Vec<String>,
     /// `ndjson` with `onError: 'skip'`: bad lines skipped in this call.
     pub skipped: u32,
     /// The error that stopped the transform; `data` holds what came before it.
     pub error: Option<OpError>,
-    /// `lines` as strings: the UTF-16 text of the lines with characters from U+0100 up
+    /// `lines` as strings, `ndjson`: the UTF-16 text of the lines (strings) with characters from U+0100 up
     /// (native-endian units, see [`pool::as_units`]), `wide_units` of them.
     pub wide: Vec<u8>,
     /// `lines` as strings: units used in `wide`.
@@ -94,8 +102,6 @@ pub struct StepOutput {
     pub cuts: Vec<u32>,
     /// `lines` as strings: where pieces of `wide` end (the last piece ends at `wide_units`).
     pub wide_cuts: Vec<u32>,
-    /// `ndjson`: whether the last group in `data` is still open.
-    pub open_group: bool,
     /// How `data` goes to JS: a Buffer, or strings ([`Step::compute`] makes them).
     pub text: TextKind,
     /// `data` made into strings for JS (then `data` is empty).
@@ -110,10 +116,8 @@ pub enum TextKind {
     /// As a Buffer.
     #[default]
     Bytes,
-    /// `ndjson`: ASCII JSON array texts ending at `ends`, as one-byte strings.
-    Ascii,
-    /// `lines` as strings: one-byte (Latin-1) text in `data` and UTF-16 text in `wide`, each as
-    /// strings of about 32 KiB (whole lines).
+    /// `lines` as strings, `ndjson`: one-byte (Latin-1) text in `data` and UTF-16 text in
+    /// `wide`, each as strings of about 32 KiB (whole lines or strings).
     Lines,
 }
 
@@ -221,11 +225,9 @@ impl Engine {
         if let Err(e) = result {
             out.error = Some(e);
         }
-        if matches!(self.sink, Sink::Ndjson(_)) {
-            NdjsonSink::close_step(&mut out);
-            out.text = TextKind::Ascii;
-        }
-        if matches!(&self.sink, Sink::Lines(l) if l.utf16()) {
+        if matches!(&self.sink, Sink::Ndjson(_))
+            || matches!(&self.sink, Sink::Lines(l) if l.utf16())
+        {
             out.text = TextKind::Lines;
         }
         // JS holds the Vec's whole allocation until the Buffer is collected: return spare
@@ -376,7 +378,7 @@ pub struct NativeTransform {
     shared: Arc<Shared>,
     /// Calls made so far (the sequence number of the next call). Only the JS thread calls.
     calls: AtomicU64,
-    /// Whether input chunks are copied rather than read in place (`lines`).
+    /// Whether input chunks are copied rather than read in place (`lines`, `ndjson`).
     copy: bool,
 }
 
@@ -386,7 +388,7 @@ impl NativeTransform {
     #[napi(constructor)]
     pub fn new(ops: Vec<TransformOp>) -> Result<Self> {
         let engine = build(ops).map_err(|m| Error::new(Status::InvalidArg, m))?;
-        let copy = matches!(engine.sink, Sink::Lines(_));
+        let copy = matches!(engine.sink, Sink::Lines(_) | Sink::Ndjson(_));
         Ok(NativeTransform {
             copy,
             shared: Arc::new(Shared {
@@ -404,13 +406,13 @@ impl NativeTransform {
     /// Runs `chunks` through the chain on a worker thread. Calls may overlap; each call's
     /// result is that of its own chunks, processed after those of every earlier call.
     ///
-    /// `lines` copies the chunks here (into reused memory) so that JS lets them go at once. Its
-    /// main thread makes many small strings, so young-generation collections come often, and a
-    /// Buffer held until the call returns then outlives two of them: V8 promotes it and frees it
-    /// only in a full collection, and dead input piles up meanwhile (peak RSS growth at 1 GiB:
-    /// 55-75 MiB, 31-36 with the copy). Other transforms read the chunks in place: for byte
-    /// transforms the copy cost 8% of uppercase and their RSS was fine; `ndjson`'s main thread is
-    /// its bottleneck and its RSS stays under 52 MiB without the copy.
+    /// `lines` and `ndjson` copy the chunks here (into reused memory) so that JS lets them go at
+    /// once. Their main thread makes many small objects, so young-generation collections come
+    /// often, and a Buffer held until the call returns then outlives two of them: V8 promotes it
+    /// and frees it only in a full collection, and dead input piles up meanwhile (peak RSS
+    /// growth at 1 GiB: `lines` 55-75 MiB, 31-36 with the copy; `ndjson` at 256 MiB 95-104 MiB,
+    /// 46-52 with the copy). Byte transforms read the chunks in place: the copy cost 8% of
+    /// uppercase and their RSS was fine.
     #[napi(ts_return_type = "Promise<NativeStepResult>")]
     pub fn process(&self, chunks: Vec<Buffer>) -> AsyncTask<Step> {
         if !self.copy {
@@ -465,19 +467,32 @@ pub struct TransformOutput {
     /// Bytes out (see `StepOutput::data`); absent when empty.
     #[napi(ts_type = "Buffer")]
     pub data: Option<PooledBuffer>,
-    /// Pieces of one-byte text, in place of `data` (see `NativeStepResult.text`): for `ndjson`
-    /// its groups of records (each a JSON array text in ASCII), for `lines` as strings the lines
-    /// whose characters are all below U+0100 (whole lines, terminators removed, as Latin-1).
+    /// Pieces of one-byte text, in place of `data` (see `NativeStepResult.text`): for `lines` as
+    /// strings the lines whose characters are all below U+0100 (whole lines, terminators
+    /// removed, as Latin-1), for `ndjson` such string values (and record texts).
     pub pieces: Option<u32>,
-    /// `lines` as strings: pieces of UTF-16 text (`NativeStepResult.wideText`), the other lines.
+    /// `lines` as strings, `ndjson`: pieces of UTF-16 text (`NativeStepResult.wideText`), the
+    /// other lines or strings.
     pub wide_pieces: Option<u32>,
     /// `lines`: `[start, end)` pairs of each line, within `data` (Buffers) or (strings) within
     /// the concatenation of the one-byte pieces, or of the UTF-16 pieces when the start has
-    /// bit 31 set; `ndjson`: absent.
+    /// bit 31 set; `ndjson`: the same for each string, in the records' order.
     pub ends: Option<Uint32Array>,
     /// `lines`: entries in `ends`, or in the array given to `take`, which then holds them.
     pub ends_length: Option<u32>,
-    /// `ndjson`: records in `data`.
+    /// `ndjson`: each record's shape id, from 1 in the order `shapes` introduced them; 0 for a
+    /// record made by `JSON.parse` of its text (the next string).
+    pub recs: Option<Uint32Array>,
+    /// `ndjson`: the records' numbers and booleans (1 or 0), in order.
+    pub nums: Option<Float64Array>,
+    /// `ndjson`: records in `recs`, or in the array given to `take`, which then holds them.
+    pub recs_length: Option<u32>,
+    /// `ndjson`: entries in `nums`, or in the array given to `take`, which then holds them.
+    pub nums_length: Option<u32>,
+    /// `ndjson`: shapes first seen in this call, as JSON (see `compileShape` in
+    /// lib/ferro-transform.js).
+    pub shapes: Option<Vec<String>>,
+    /// `ndjson`: records parsed.
     pub records: u32,
     /// `ndjson` with `onError: 'skip'`: bad lines skipped.
     pub skipped: u32,
@@ -532,10 +547,6 @@ impl Task for Step {
         // only copies each piece into V8 when it delivers it (NativeStepResult).
         match out.text {
             TextKind::Bytes => {}
-            TextKind::Ascii if out.data.is_empty() => {}
-            TextKind::Ascii => {
-                out.strings = Some(JsStrings::ascii(std::mem::take(&mut out.data), &out.ends));
-            }
             TextKind::Lines if out.ends.is_empty() => {}
             TextKind::Lines => {
                 let len = out.data.len() as u32;
@@ -570,32 +581,37 @@ impl Task for Step {
 #[napi]
 pub struct NativeStepResult {
     out: Mutex<Option<StepOutput>>,
-    /// After `take`: the one-byte pieces (`ndjson` groups, `lines` ASCII lines) and the UTF-16
-    /// pieces (`lines`).
+    /// After `take`: the one-byte pieces and the UTF-16 pieces (`lines` as strings, `ndjson`).
     texts: Mutex<(Option<JsStrings>, Option<JsStrings>)>,
 }
 
 #[napi]
 impl NativeStepResult {
-    /// The result as JS values, its text excepted (see `text`). Only once. Line boundaries are
-    /// copied into `ends` when it is long enough (JS reuses one array rather than leave one per
-    /// call to the garbage collector); otherwise they come as a new array.
+    /// The result as JS values, its text excepted (see `text`). Only once. Line (or string)
+    /// boundaries, ndjson shape ids and numbers are copied into `ends`, `recs` and `nums` when
+    /// they are long enough (JS reuses one array of each rather than leave new ones per call to
+    /// the garbage collector); otherwise they come as new arrays.
     #[napi]
-    pub fn take(&self, ends: Option<Uint32ArraySlice>) -> Result<TransformOutput> {
+    pub fn take(
+        &self,
+        ends: Option<Uint32ArraySlice>,
+        recs: Option<Uint32ArraySlice>,
+        nums: Option<Float64ArraySlice>,
+    ) -> Result<TransformOutput> {
         let mut out = lock(&self.out)
             .take()
             .ok_or_else(|| Error::new(Status::GenericFailure, "transform result already taken"))?;
         let ends_length = out.ends.len() as u32;
-        let mut copied = false;
-        if let Some(mut into) = ends {
-            // SAFETY: on the JS thread, during this call: nothing else touches the array.
-            let into = unsafe { into.as_mut() };
-            if into.len() >= out.ends.len() {
-                into[..out.ends.len()].copy_from_slice(&out.ends);
-                pool::give_ends(std::mem::take(&mut out.ends));
-                copied = true;
-            }
+        let (recs_length, nums_length) = (out.recs.len() as u32, out.nums.len() as u32);
+        let (mut ends, mut recs, mut nums) = (ends, recs, nums);
+        // SAFETY (the three copies): on the JS thread, during this call: nothing else touches
+        // the arrays.
+        let copied = copy_into(ends.as_mut().map(|a| unsafe { a.as_mut() }), &mut out.ends);
+        if copied {
+            pool::give_ends(std::mem::take(&mut out.ends));
         }
+        copy_into(recs.as_mut().map(|a| unsafe { a.as_mut() }), &mut out.recs);
+        copy_into(nums.as_mut().map(|a| unsafe { a.as_mut() }), &mut out.nums);
         let texts = (out.strings.take(), out.wide_strings.take());
         let (pieces, wide_pieces) = (
             texts.0.as_ref().map(|t| t.len() as u32),
@@ -608,6 +624,8 @@ impl NativeStepResult {
         if copied || js.ends.is_some() {
             js.ends_length = Some(ends_length);
         }
+        js.recs_length = (recs_length > 0).then_some(recs_length);
+        js.nums_length = (nums_length > 0).then_some(nums_length);
         Ok(js)
     }
 
@@ -637,6 +655,18 @@ impl NativeStepResult {
     }
 }
 
+/// Copies `from` into `into` and empties `from`, if `into` is long enough.
+fn copy_into<T: Copy>(into: Option<&mut [T]>, from: &mut Vec<T>) -> bool {
+    match into {
+        Some(into) if into.len() >= from.len() => {
+            into[..from.len()].copy_from_slice(from);
+            from.clear();
+            true
+        }
+        _ => false,
+    }
+}
+
 fn to_js(out: StepOutput) -> TransformOutput {
     let (error_code, error_message, error_line) = match out.error {
         Some(e) => (
@@ -647,11 +677,14 @@ fn to_js(out: StepOutput) -> TransformOutput {
         None => (None, None, None),
     };
     pool::give(out.wide);
-    let ends = if out.ends.is_empty() || out.text == TextKind::Ascii {
+    let ends = if out.ends.is_empty() {
         None
     } else {
         Some(Uint32Array::new(out.ends))
     };
+    let recs = (!out.recs.is_empty()).then(|| Uint32Array::new(out.recs));
+    let nums = (!out.nums.is_empty()).then(|| Float64Array::new(out.nums));
+    let shapes = (!out.shapes.is_empty()).then_some(out.shapes);
     let data = if out.data.is_empty() {
         pool::give(out.data);
         None
@@ -664,6 +697,11 @@ fn to_js(out: StepOutput) -> TransformOutput {
         wide_pieces: None,
         ends,
         ends_length: None,
+        recs,
+        nums,
+        recs_length: None,
+        nums_length: None,
+        shapes,
         records: out.records,
         skipped: out.skipped,
         error_code,
