@@ -433,7 +433,13 @@ function main() {
       for (const impl of order) {
         const res = spawnSync(
           process.execPath,
-          [__filename, '--child', name, impl, files[CASES[name].file], `${output}-${impl}`, String(chunk), base ?? ''],
+          // Each case and peer has its own output file, so that a run frees (rm, before its
+          // clock starts) and then reuses the pages of its own previous output. Shared between
+          // cases, uppercase's 1 GiB went to pages grep had freed tens of seconds before, which
+          // this VM's balloon (free page reporting) had handed back to the host by then:
+          // writing into them cost 2-4x the kernel time, and uppercase's rounds in a mixed run
+          // came out at 350-750 or 1,000-1,300 MB/s depending on what ran before.
+          [__filename, '--child', name, impl, files[CASES[name].file], `${output}-${name}-${impl}`, String(chunk), base ?? ''],
           { encoding: 'utf8', maxBuffer: 1 << 20 },
         );
         if (res.status !== 0) throw new Error(`${name}/${impl} failed: ${res.stderr}`);

@@ -9,7 +9,7 @@
  * in call order. Up to IN_FLIGHT_* calls run ahead of delivery while the readable side has room;
  * beyond that a write callback waits for its result to be pushed, so backpressure and
  * highWaterMark are the stream's own. Input Buffers are read in place on a worker thread, as
- * node:zlib does: do not modify a chunk after writing it.
+ * node:zlib does (lines and ndjson copy them first): do not modify a chunk after writing it.
  */
 
 const { EventEmitter } = require('node:events');
@@ -341,6 +341,8 @@ class FerroTransform extends Transform {
           const batch = new Array(n);
           for (; r < n; r++) batch[r] = record(r);
           this.push(batch);
+          done(null);
+          return;
         }
         do {
           const stop = Math.min(n, r + SLICE_STEP);

@@ -200,8 +200,14 @@ impl Engine {
     /// Runs `chunks` (in order) through the chain; at `finish`, then flushes every stage.
     pub fn step(&mut self, chunks: &[&[u8]], finish: bool) -> StepOutput {
         let mut out = StepOutput::default();
-        if matches!(self.sink, Sink::Lines(_)) {
-            out.ends = pool::take_ends();
+        match self.sink {
+            Sink::Lines(_) => out.ends = pool::take_ends(),
+            Sink::Ndjson(_) => {
+                out.ends = pool::take_ends();
+                out.recs = pool::take_ends();
+                out.nums = pool::take_nums();
+            }
+            Sink::Bytes => {}
         }
         if self.failed {
             return out;
@@ -610,8 +616,12 @@ impl NativeStepResult {
         if copied {
             pool::give_ends(std::mem::take(&mut out.ends));
         }
-        copy_into(recs.as_mut().map(|a| unsafe { a.as_mut() }), &mut out.recs);
-        copy_into(nums.as_mut().map(|a| unsafe { a.as_mut() }), &mut out.nums);
+        if copy_into(recs.as_mut().map(|a| unsafe { a.as_mut() }), &mut out.recs) {
+            pool::give_ends(std::mem::take(&mut out.recs));
+        }
+        if copy_into(nums.as_mut().map(|a| unsafe { a.as_mut() }), &mut out.nums) {
+            pool::give_nums(std::mem::take(&mut out.nums));
+        }
         let texts = (out.strings.take(), out.wide_strings.take());
         let (pieces, wide_pieces) = (
             texts.0.as_ref().map(|t| t.len() as u32),

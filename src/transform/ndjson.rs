@@ -16,7 +16,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use std::collections::HashMap;
 use std::fmt;
 
-use super::lines::{content, cut_narrow, cut_wide, push_text_line, reserve_wide, Framer, WIDE};
+use super::lines::{self, content, cut_narrow, cut_wide, push_text_line, Framer, WIDE};
 use super::pool;
 use super::{OpError, StepOutput};
 
@@ -55,7 +55,6 @@ impl NdjsonSink {
     }
 
     pub(super) fn process(&mut self, input: &[u8], out: &mut StepOutput) -> Result<(), OpError> {
-        reserve_wide(self.framer.carried() + input.len(), out);
         let (skip, shapes, sig) = (self.skip, &mut self.shapes, &mut self.sig);
         self.framer.feed(input, |block, first| {
             records(block, first, skip, shapes, sig, out)
@@ -63,10 +62,19 @@ impl NdjsonSink {
     }
 
     pub(super) fn finish(&mut self, out: &mut StepOutput) -> Result<(), OpError> {
-        reserve_wide(self.framer.carried(), out);
         let (skip, shapes, sig) = (self.skip, &mut self.shapes, &mut self.sig);
         self.framer
             .finish(|block, first| records(block, first, skip, shapes, sig, out))
+    }
+}
+
+/// Makes room in `out.wide` for `bytes` more bytes of text as UTF-16, growing it at least
+/// twofold (memory from the pool): most ndjson has no character from U+0100 up, and then none
+/// is set aside.
+fn reserve_wide(bytes: usize, out: &mut StepOutput) {
+    let need = 2 * (out.wide_units + bytes + 1) + 1;
+    if out.wide.capacity() < need {
+        lines::reserve_wide(bytes.max(out.wide.capacity()).max(16 * 1024), out);
     }
 }
 
@@ -96,6 +104,7 @@ fn records(
             Ok(_) => {
                 // Valid, but without a shape: JS parses the text.
                 out.recs.push(RAW);
+                reserve_wide(body.len(), out);
                 push_text_line(body, 0, out);
                 out.records += 1;
             }
@@ -346,14 +355,12 @@ fn push_string(v: &str, out: &mut StepOutput) {
         cut_narrow(out);
         return;
     }
-    // At most one unit per byte; the room was reserved for the whole input (`reserve_wide`).
+    // At most one unit per byte.
+    reserve_wide(v.len(), out);
     let at = out.wide_units;
     let room = 2 * (at + v.len()) + 2;
     if out.wide.len() < room {
-        let grown = room
-            .max(2 * out.wide.len())
-            .min(out.wide.capacity())
-            .max(room);
+        let grown = room.max(2 * out.wide.len()).min(out.wide.capacity());
         out.wide.resize(grown, 0);
     }
     let units = &mut pool::as_units(&mut out.wide)[at..];

@@ -86,6 +86,29 @@ pub fn give_ends(mut v: Vec<u32>) {
     }
 }
 
+/// ndjson numbers kept for reuse (at most a few: one per call in flight).
+static NUMS: Mutex<Vec<Vec<f64>>> = Mutex::new(Vec::new());
+
+/// An empty vector for ndjson numbers, reused when one is kept.
+pub fn take_nums() -> Vec<f64> {
+    NUMS.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .pop()
+        .unwrap_or_default()
+}
+
+/// Keeps `v` for reuse if there is room, else frees it.
+pub fn give_nums(mut v: Vec<f64>) {
+    if v.capacity() == 0 {
+        return;
+    }
+    v.clear();
+    let mut kept = NUMS.lock().unwrap_or_else(|e| e.into_inner());
+    if kept.len() < 8 {
+        kept.push(v);
+    }
+}
+
 /// A Buffer for JS whose memory comes back to the pool when V8 collects it.
 pub struct PooledBuffer(pub Vec<u8>);
 
