@@ -290,8 +290,8 @@ async function child([name, impl, input, output, chunk, base]) {
   const c = CASES[name];
   let transform;
   if (impl === 'js') transform = c.js();
-  // Both load the package's entry point, as users do: what else it loads changes how V8 optimizes
-  // the stream code (lib/transforms alone ran lines() 13% faster than the entry point).
+  // Both load the package's entry point, as users do: what else is loaded changes what V8 has
+  // seen when it optimizes the stream code.
   else if (impl === 'base') transform = c.ferro(require(path.resolve(base)).transforms);
   else transform = c.ferro(require('..').transforms);
   const hash = crypto.createHash('sha256');
