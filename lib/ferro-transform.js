@@ -101,7 +101,7 @@ class FerroTransform extends Transform {
     this._failed = false;
     /** Calls running in Rust (not settled yet). */
     this._computing = 0;
-    /** Line (or ndjson string) boundaries of the result being delivered (reused from call to call). */
+    /** Line (ndjson: string) boundaries of the result being delivered, reused from call to call. */
     this._ends = null;
     /** ndjson: the record shapes Rust has described so far, compiled (see compileShape). */
     this._shapes = [];

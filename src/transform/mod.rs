@@ -93,14 +93,14 @@ pub struct StepOutput {
     pub skipped: u32,
     /// The error that stopped the transform; `data` holds what came before it.
     pub error: Option<OpError>,
-    /// `lines` as strings, `ndjson`: the UTF-16 text of the lines (strings) with characters from U+0100 up
-    /// (native-endian units, see [`pool::as_units`]), `wide_units` of them.
+    /// `lines` as strings, `ndjson`: the UTF-16 text of the lines (strings) with characters from
+    /// U+0100 up (native-endian units, see [`pool::as_units`]), `wide_units` of them.
     pub wide: Vec<u8>,
-    /// `lines` as strings: units used in `wide`.
+    /// `lines` as strings, `ndjson`: units used in `wide`.
     pub wide_units: usize,
-    /// `lines` as strings: where pieces of `data` end (the last piece ends at its end).
+    /// `lines` as strings, `ndjson`: where pieces of `data` end (the last piece ends at its end).
     pub cuts: Vec<u32>,
-    /// `lines` as strings: where pieces of `wide` end (the last piece ends at `wide_units`).
+    /// `lines` as strings, `ndjson`: where pieces of `wide` end (the last at `wide_units`).
     pub wide_cuts: Vec<u32>,
     /// How `data` goes to JS: a Buffer, or strings ([`Step::compute`] makes them).
     pub text: TextKind,
