@@ -638,6 +638,23 @@ fn push_wide_line(block: &[u8], start: usize, out: &mut StepOutput) -> usize {
     end
 }
 
+/// The strings `out.ends` points at, in order, read back from the one-byte and UTF-16 texts.
+#[cfg(test)]
+pub(super) fn decoded(out: &StepOutput) -> Vec<String> {
+    let wide = pool::as_units(&mut out.wide.clone())[..out.wide_units].to_vec();
+    out.ends
+        .chunks(2)
+        .map(|p| {
+            let (a, b) = ((p[0] & !WIDE) as usize, p[1] as usize);
+            if p[0] & WIDE != 0 {
+                String::from_utf16(&wide[a..b]).unwrap()
+            } else {
+                out.data[a..b].iter().map(|&c| c as char).collect()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -827,20 +844,7 @@ mod tests {
                 s.process(c, &mut out).unwrap();
             }
             s.finish(&mut out).unwrap();
-            let wide = pool::as_units(&mut out.wide)[..out.wide_units].to_vec();
-            let got: Vec<String> = out
-                .ends
-                .chunks(2)
-                .map(|p| {
-                    let (a, b) = ((p[0] & !WIDE) as usize, p[1] as usize);
-                    if p[0] & WIDE != 0 {
-                        String::from_utf16(&wide[a..b]).unwrap()
-                    } else {
-                        out.data[a..b].iter().map(|&c| c as char).collect()
-                    }
-                })
-                .collect();
-            assert_eq!(got, want, "chunks of {chunk}");
+            assert_eq!(decoded(&out), want, "chunks of {chunk}");
         }
     }
 

@@ -201,11 +201,11 @@ impl Engine {
     pub fn step(&mut self, chunks: &[&[u8]], finish: bool) -> StepOutput {
         let mut out = StepOutput::default();
         match self.sink {
-            Sink::Lines(_) => out.ends = pool::take_ends(),
+            Sink::Lines(_) => out.ends = pool::ENDS.take(),
             Sink::Ndjson(_) => {
-                out.ends = pool::take_ends();
-                out.recs = pool::take_ends();
-                out.nums = pool::take_nums();
+                out.ends = pool::ENDS.take();
+                out.recs = pool::ENDS.take();
+                out.nums = pool::NUMS.take();
             }
             Sink::Bytes => {}
         }
@@ -614,13 +614,13 @@ impl NativeStepResult {
         // the arrays.
         let copied = copy_into(ends.as_mut().map(|a| unsafe { a.as_mut() }), &mut out.ends);
         if copied {
-            pool::give_ends(std::mem::take(&mut out.ends));
+            pool::ENDS.give(std::mem::take(&mut out.ends));
         }
         if copy_into(recs.as_mut().map(|a| unsafe { a.as_mut() }), &mut out.recs) {
-            pool::give_ends(std::mem::take(&mut out.recs));
+            pool::ENDS.give(std::mem::take(&mut out.recs));
         }
         if copy_into(nums.as_mut().map(|a| unsafe { a.as_mut() }), &mut out.nums) {
-            pool::give_nums(std::mem::take(&mut out.nums));
+            pool::NUMS.give(std::mem::take(&mut out.nums));
         }
         let texts = (out.strings.take(), out.wide_strings.take());
         let (pieces, wide_pieces) = (

@@ -440,22 +440,6 @@ mod tests {
         (out, r)
     }
 
-    /// The strings in `out`, in order, decoded from the one-byte and UTF-16 texts.
-    fn strings(out: &StepOutput) -> Vec<String> {
-        let units = pool::as_units(&mut out.wide.clone()).to_vec();
-        out.ends
-            .chunks(2)
-            .map(|p| {
-                let (a, b) = ((p[0] & !WIDE) as usize, p[1] as usize);
-                if p[0] & WIDE != 0 {
-                    String::from_utf16(&units[a..b]).unwrap()
-                } else {
-                    out.data[a..b].iter().map(|&c| c as char).collect()
-                }
-            })
-            .collect()
-    }
-
     #[test]
     fn encodes_records_by_shape_and_names_the_bad_line() {
         let (out, r) = run(b"{\"a\":1}\r\n\n [2, true] \n{\"a\":3}\n{bad}\n3\n", false);
@@ -479,7 +463,7 @@ mod tests {
         assert_eq!((out.records, out.skipped), (3, 2));
         assert_eq!(out.recs, vec![1, 2, 3]);
         assert_eq!(out.shapes, vec!["0", "1", "3"]);
-        assert_eq!(strings(&out), vec!["x"]);
+        assert_eq!(lines::decoded(&out), vec!["x"]);
     }
 
     #[test]
@@ -487,7 +471,7 @@ mod tests {
         let input = "{\"k\":\"café\",\"e\":\"😀 ok\",\"n\":{\"x\":[\"a\\\"b\",\"\"]}}\n";
         let (out, r) = run(input.as_bytes(), false);
         r.unwrap();
-        assert_eq!(strings(&out), vec!["café", "😀 ok", "a\"b", ""]);
+        assert_eq!(lines::decoded(&out), vec!["café", "😀 ok", "a\"b", ""]);
         assert_eq!(
             out.shapes,
             vec![r#"{"k":["k","e","n"],"v":[1,1,{"k":["x"],"v":[[1,1]]}]}"#]
@@ -532,7 +516,7 @@ mod tests {
         r.unwrap();
         assert_eq!(out.recs, vec![RAW; lines.len()]);
         assert!(out.nums.is_empty() && out.shapes.is_empty());
-        assert_eq!(strings(&out), lines);
+        assert_eq!(lines::decoded(&out), lines);
         // Keys like these are fine elsewhere in a shape.
         let (out, _) = run(b"{\"__proto\":1,\"1a\":2,\"\":3}\n", false);
         assert_eq!(out.recs, vec![1]);
@@ -546,7 +530,7 @@ mod tests {
         let (out, r) = run(format!("{long}\n{{\"s\":\"d\"}}\n").as_bytes(), false);
         r.unwrap();
         assert_eq!(out.recs, vec![RAW, 1]);
-        assert_eq!(strings(&out), vec![long.as_str(), "d"]);
+        assert_eq!(lines::decoded(&out), vec![long.as_str(), "d"]);
         assert!(out.nums.is_empty());
     }
 
@@ -561,38 +545,5 @@ mod tests {
         assert_eq!(out.recs[MAX_SHAPES - 1], MAX_SHAPES as u32);
         assert_eq!(&out.recs[MAX_SHAPES..], &[RAW; 3]);
         assert_eq!(out.nums.len(), MAX_SHAPES);
-    }
-}
-
-#[cfg(test)]
-mod probe {
-    use super::*;
-
-    #[test]
-    #[ignore = "a throughput probe: cargo test --release -- --ignored --nocapture ndjson_probe"]
-    fn ndjson_probe() {
-        let Ok(text) = std::fs::read("/dev/shm/nd-256m") else {
-            return;
-        };
-        let text = &text[..32 << 20];
-        let t = std::time::Instant::now();
-        let mut n = 0;
-        for line in text.split(|&b| b == b'\n') {
-            if serde_json::from_slice::<IgnoredAny>(line).is_ok() {
-                n += 1;
-            }
-        }
-        let s = t.elapsed().as_secs_f64();
-        println!("validate: {:.0} MB/s ({n})", text.len() as f64 / s / 1e6);
-        let mut sink = NdjsonSink::new(1 << 24, false);
-        let t = std::time::Instant::now();
-        let mut recs = 0;
-        for chunk in text.chunks(1 << 20) {
-            let mut out = StepOutput::default();
-            sink.process(chunk, &mut out).unwrap();
-            recs += out.recs.len();
-        }
-        let s = t.elapsed().as_secs_f64();
-        println!("encode: {:.0} MB/s ({recs})", text.len() as f64 / s / 1e6);
     }
 }

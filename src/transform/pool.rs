@@ -63,51 +63,41 @@ pub fn give(mut v: Vec<u8>) {
     }
 }
 
-/// Line boundaries kept for reuse (at most a few: one per call in flight).
-static ENDS: Mutex<Vec<Vec<u32>>> = Mutex::new(Vec::new());
+/// Small vectors kept for reuse, a few at most (one or two per call in flight): line and string
+/// boundaries, ndjson shape ids ([`ENDS`]) and numbers ([`NUMS`]).
+pub struct KeptVecs<T>(Mutex<Vec<Vec<T>>>);
 
-/// An empty vector for line boundaries, reused when one is kept.
-pub fn take_ends() -> Vec<u32> {
-    ENDS.lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .pop()
-        .unwrap_or_default()
-}
-
-/// Keeps `v` for reuse if there is room, else frees it.
-pub fn give_ends(mut v: Vec<u32>) {
-    if v.capacity() == 0 {
-        return;
+impl<T> KeptVecs<T> {
+    const fn new() -> Self {
+        KeptVecs(Mutex::new(Vec::new()))
     }
-    v.clear();
-    let mut kept = ENDS.lock().unwrap_or_else(|e| e.into_inner());
-    if kept.len() < 8 {
-        kept.push(v);
+
+    /// An empty vector, reused when one is kept.
+    pub fn take(&self) -> Vec<T> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_default()
     }
-}
 
-/// ndjson numbers kept for reuse (at most a few: one per call in flight).
-static NUMS: Mutex<Vec<Vec<f64>>> = Mutex::new(Vec::new());
-
-/// An empty vector for ndjson numbers, reused when one is kept.
-pub fn take_nums() -> Vec<f64> {
-    NUMS.lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .pop()
-        .unwrap_or_default()
-}
-
-/// Keeps `v` for reuse if there is room, else frees it.
-pub fn give_nums(mut v: Vec<f64>) {
-    if v.capacity() == 0 {
-        return;
-    }
-    v.clear();
-    let mut kept = NUMS.lock().unwrap_or_else(|e| e.into_inner());
-    if kept.len() < 8 {
-        kept.push(v);
+    /// Keeps `v` for reuse if there is room, else frees it.
+    pub fn give(&self, mut v: Vec<T>) {
+        if v.capacity() == 0 {
+            return;
+        }
+        v.clear();
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() < 8 {
+            kept.push(v);
+        }
     }
 }
+
+/// Line and string boundaries, ndjson shape ids.
+pub static ENDS: KeptVecs<u32> = KeptVecs::new();
+/// ndjson numbers.
+pub static NUMS: KeptVecs<f64> = KeptVecs::new();
 
 /// A Buffer for JS whose memory comes back to the pool when V8 collects it.
 pub struct PooledBuffer(pub Vec<u8>);
