@@ -465,13 +465,6 @@ impl LinesSink {
     }
 }
 
-impl Framer {
-    /// Bytes of the partial last line kept from earlier input.
-    pub fn carried(&self) -> usize {
-        self.carry.len()
-    }
-}
-
 /// Makes room in `out.wide` for `bytes` more bytes of text decoded to UTF-16 (at most one unit
 /// per byte), with memory from the pool: growing the Vec later would reallocate it.
 pub(super) fn reserve_wide(bytes: usize, out: &mut StepOutput) {
@@ -528,6 +521,7 @@ fn index_text_lines(block: &[u8], out: &mut StepOutput) {
 
 /// Appends the line starting at `block[start]` to the texts of `out` (see [`index_text_lines`])
 /// and returns where the next line starts.
+#[inline(always)]
 pub(super) fn push_text_line(block: &[u8], start: usize, out: &mut StepOutput) -> usize {
     let at = out.data.len();
     match latin1_line(block, start, &mut out.data) {
@@ -542,6 +536,7 @@ pub(super) fn push_text_line(block: &[u8], start: usize, out: &mut StepOutput) -
 }
 
 /// Ends the one-byte piece being filled if it has reached [`PIECE_BYTES`].
+#[inline]
 pub(super) fn cut_narrow(out: &mut StepOutput) {
     let piece = out.cuts.last().map_or(0, |&c| c as usize);
     if out.data.len() - piece >= PIECE_BYTES {
@@ -550,6 +545,7 @@ pub(super) fn cut_narrow(out: &mut StepOutput) {
 }
 
 /// Ends the UTF-16 piece being filled if it has reached [`PIECE_BYTES`].
+#[inline]
 pub(super) fn cut_wide(out: &mut StepOutput) {
     let piece = out.wide_cuts.last().map_or(0, |&c| c as usize);
     if 2 * (out.wide_units - piece) >= PIECE_BYTES {
