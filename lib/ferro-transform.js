@@ -6,10 +6,11 @@
  *
  * Each chunk, or every chunk the writable side buffered while the previous call was running
  * (`_writev`), goes to Rust with one call; the result comes back through a promise and is pushed
- * in call order. Up to IN_FLIGHT_* calls run ahead of delivery while the readable side has room;
- * beyond that a write callback waits for its result to be pushed, so backpressure and
- * highWaterMark are the stream's own. Input Buffers are read in place on a worker thread, as
- * node:zlib does (lines and ndjson copy them first): do not modify a chunk after writing it.
+ * in call order. Up to IN_FLIGHT (lines: IN_FLIGHT_LINES) calls run ahead of delivery while the
+ * readable side has room; beyond that a write callback waits for its result to be pushed, so
+ * backpressure and highWaterMark are the stream's own. Input Buffers are read in place on a
+ * worker thread, as node:zlib does (lines and ndjson copy them first): do not modify a chunk
+ * after writing it.
  */
 
 const { EventEmitter } = require('node:events');
@@ -34,14 +35,15 @@ const SLICE_MS = 0.25;
 const SLICE_STEP = 256;
 /**
  * Calls to Rust submitted and not yet delivered, at most (see FerroTransform#_release): for
- * bytes out, and for objects out. Objects go out in slices that yield to the event loop, and each
+ * lines(), and for the others. lines() pushes in slices that yield to the event loop, and each
  * hop (the source's read completing, the call settling) waits for a slice to end: with 2, the
  * next result was often not ready when the previous one was pushed, and this thread sat idle
- * 90-130 ms per GiB in lines(); with 3, 25-46 ms (lines() at 1 GiB 1.13 -> 1.04 s, BENCHMARKS.md).
- * Byte transforms did not gain from 3.
+ * 90-130 ms per GiB; with 3, 25-46 ms (1.13 -> 1.04 s per GiB, BENCHMARKS.md). Byte transforms
+ * did not gain from 3, nor did ndjson(), whose Rust parse is its bound; with 3 its peak RSS growth
+ * reached 65-67 MiB in 2 of 5 runs at 1 GiB (2: at most 59).
  */
-const IN_FLIGHT_BYTES = 2;
-const IN_FLIGHT_OBJECTS = 3;
+const IN_FLIGHT = 2;
+const IN_FLIGHT_LINES = 3;
 /**
  * Calls running in Rust at once, at most. Rust keeps call order whatever the number, but the
  * engine runs one input at a time, so a second call only waits for the first. Measured on
@@ -93,7 +95,7 @@ class FerroTransform extends Transform {
     this._sink = objectOut ? sink : 'bytes';
     this._lineBuffers = sink === 'lines' && ops[ops.length - 1].output === 'buffer';
     this._batch = objectOut && ops[ops.length - 1].batch === true;
-    this._inFlight = objectOut ? IN_FLIGHT_OBJECTS : IN_FLIGHT_BYTES;
+    this._inFlight = sink === 'lines' ? IN_FLIGHT_LINES : IN_FLIGHT;
     /** ndjson with `onError: 'skip'`: bad lines skipped so far. */
     this.skipped = 0;
     this._jobs = [];
@@ -183,8 +185,8 @@ class FerroTransform extends Transform {
 
   /**
    * Takes the next chunk before this one's result has been pushed: the newest call's write
-   * callback runs at once (or when an earlier call settles) while fewer than IN_FLIGHT_* calls are
-   * undelivered, at most MAX_COMPUTING run in Rust and the readable side has room, so that Rust
+   * callback runs at once (or when an earlier call settles) while fewer than `_inFlight` calls
+   * are undelivered, at most MAX_COMPUTING run in Rust and the readable side has room, so that Rust
    * works on the next chunk while results cross threads and are pushed (bounded memory, same
    * order). Otherwise the callback waits for the call's delivery, and the stream's own
    * backpressure applies.
