@@ -326,6 +326,10 @@ describe('transforms', function () {
         assert.strictEqual(got.length, expected.length);
         for (let i = 0; i < got.length; i++) assertSameJson(got[i], expected[i], `record ${i}`);
       }
+      // batch keeps the null records.
+      const withNull = lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+      const batches = await collect(transforms.ndjson({ batch: true }), chunks);
+      assertSameJson(batches.flat(), withNull, 'batches');
     });
 
     it('makes the same values without code generation (--disallow-code-generation-from-strings)', async function () {
