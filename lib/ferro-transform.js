@@ -258,71 +258,34 @@ class FerroTransform extends Transform {
     else this._deliverRecords(job.result, out, finish);
   }
 
-  // Objects are pushed for at most SLICE_MS at a time, yielding to the event loop in between, so
-  // that a big chunk of short lines never holds the main thread for long. Strings come decoded by
-  // Rust off the main thread, in pieces of about 32 KiB of whole lines without terminators: the
-  // lines whose characters are all below U+0100 as one-byte pieces (`result.text(i)`), the others
-  // as UTF-16 (`result.wideText(i)`), each made when its first line is due. `ends` holds each line's [start, end) over all pieces of
-  // its kind (bit 31 of the start set for UTF-16); a line's string is a slice of its piece.
+  // Lines go out as strings made from pieces of text (see `texts`), or as Buffers over `data`.
   _deliverLines(result, out, done) {
     const { data } = out;
     const ends = this._ends;
-    const n = out.endsLength;
     let line;
-    if (this._lineBuffers) line = (i) => data.subarray(ends[i], ends[i + 1]);
+    if (this._lineBuffers) line = (j) => data.subarray(ends[2 * j], ends[2 * j + 1]);
     else {
-      const narrow = slicer((i) => result.text(i));
-      const wide = slicer((i) => result.wideText(i));
-      line = (i) => {
-        const start = ends[i];
-        return start >= WIDE ? wide(start - WIDE, ends[i + 1]) : narrow(start, ends[i + 1]);
-      };
+      const text = texts(result, ends);
+      line = (j) => text(2 * j);
     }
-    if (this._batch) {
-      const batch = new Array(n / 2);
-      for (let i = 0; i < n; i += 2) batch[i / 2] = line(i);
-      this.push(batch);
-      done(null);
-      return;
-    }
-    this._deliverEach(n, line, done);
-  }
-
-  /** Pushes `line(i)` for every even `i` below `n`, in SLICE_MS slices. */
-  _deliverEach(n, line, done) {
-    let i = 0;
-    const step = () => {
-      if (this.destroyed) return;
-      const deadline = performance.now() + SLICE_MS;
-      do {
-        const stop = Math.min(n, i + 2 * SLICE_STEP);
-        for (; i < stop; i += 2) this.push(line(i));
-      } while (i < n && performance.now() < deadline);
-      if (i < n) setImmediate(step);
-      else done(null);
-    };
-    step();
+    this._deliverObjects(out.endsLength / 2, line, done);
   }
 
   // ndjson: each record is made from its shape (keys, nesting, the kind of each value; compiled
   // once into a function, see compileShape) and its values, which Rust parsed off the main
-  // thread: numbers and booleans from `out.nums`, strings cut from pieces of text like lines'
-  // (`ends`, in order). A record without a shape (shape id 0) comes as its JSON text, for
-  // JSON.parse. Pushed in SLICE_MS slices, like lines.
+  // thread: numbers and booleans from `nums`, strings from the texts (see `texts`), in order. A
+  // record without a shape (shape id 0) comes as its JSON text, for JSON.parse.
   _deliverRecords(result, out, done) {
     const shapes = this._shapes;
     if (out.shapes != null) for (const d of out.shapes) shapes.push(compileShape(JSON.parse(d)));
     const recs = this._recs;
     const nums = this._nums;
-    const ends = this._ends;
-    const narrow = slicer((i) => result.text(i));
-    const wide = slicer((i) => result.wideText(i));
+    const text = texts(result, this._ends);
     let k = 0;
     const str = () => {
-      const start = ends[k];
-      const end = ends[k + 1];
+      const s = text(k);
       k += 2;
-      return start >= WIDE ? wide(start - WIDE, end) : narrow(start, end);
+      return s;
     };
     let at = 0;
     const record = (r) => {
@@ -333,36 +296,62 @@ class FerroTransform extends Transform {
       at += shape.nums;
       return value;
     };
-    const n = out.recsLength ?? 0;
-    let r = 0;
+    this._deliverObjects(out.recsLength ?? 0, record, done);
+  }
+
+  /**
+   * Pushes `item(0)` .. `item(n - 1)` in order: as one array with `batch`, else one object each,
+   * for at most SLICE_MS at a time, yielding to the event loop in between, so that a big chunk of
+   * short lines or records never holds the main thread for long. A stream cannot carry null
+   * (push(null) ends it): `null` items (ndjson records) are dropped, except in a batch. What
+   * `item` throws fails the stream.
+   */
+  _deliverObjects(n, item, done) {
+    let i = 0;
     const step = () => {
       if (this.destroyed) return;
       const deadline = performance.now() + SLICE_MS;
       try {
         if (this._batch) {
           const batch = new Array(n);
-          for (; r < n; r++) batch[r] = record(r);
+          for (; i < n; i++) batch[i] = item(i);
           this.push(batch);
           done(null);
           return;
         }
         do {
-          const stop = Math.min(n, r + SLICE_STEP);
-          // A stream cannot carry null (push(null) ends it): `null` records are dropped.
-          for (; r < stop; r++) {
-            const value = record(r);
+          const stop = Math.min(n, i + SLICE_STEP);
+          for (; i < stop; i++) {
+            const value = item(i);
             if (value !== null) this.push(value);
           }
-        } while (r < n && performance.now() < deadline);
+        } while (i < n && performance.now() < deadline);
       } catch (err) {
         done(err);
         return;
       }
-      if (r < n) setImmediate(step);
+      if (i < n) setImmediate(step);
       else done(null);
     };
     step();
   }
+}
+
+/**
+ * The strings of a result whose text came in pieces (lines as strings, ndjson): `text(i)` is the
+ * string at `ends[i]`, `ends[i + 1]`, with `i` even and increasing from call to call. Rust
+ * decoded the text off the main thread into pieces of about 32 KiB (whole lines or strings):
+ * one-byte pieces for what is all below U+0100 (`result.text(p)`), UTF-16 for the rest
+ * (`result.wideText(p)`), each made into a JS string when its first string is due. A start with
+ * bit 31 set (WIDE) counts in the UTF-16 pieces; a string is a slice of its piece.
+ */
+function texts(result, ends) {
+  const narrow = slicer((p) => result.text(p));
+  const wide = slicer((p) => result.wideText(p));
+  return (i) => {
+    const start = ends[i];
+    return start >= WIDE ? wide(start - WIDE, ends[i + 1]) : narrow(start, ends[i + 1]);
+  };
 }
 
 /**

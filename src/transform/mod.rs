@@ -118,7 +118,7 @@ pub enum TextKind {
     Bytes,
     /// `lines` as strings, `ndjson`: one-byte (Latin-1) text in `data` and UTF-16 text in
     /// `wide`, each as strings of about 32 KiB (whole lines or strings).
-    Lines,
+    Pieces,
 }
 
 /// The last stage: how results are shaped for JS.
@@ -234,7 +234,7 @@ impl Engine {
         if matches!(&self.sink, Sink::Ndjson(_))
             || matches!(&self.sink, Sink::Lines(l) if l.utf16())
         {
-            out.text = TextKind::Lines;
+            out.text = TextKind::Pieces;
         }
         // JS holds the Vec's whole allocation until the Buffer is collected: return spare
         // capacity (grep keeps a fraction of what was reserved for it), unless the Vec is big
@@ -553,8 +553,8 @@ impl Task for Step {
         // only copies each piece into V8 when it delivers it (NativeStepResult).
         match out.text {
             TextKind::Bytes => {}
-            TextKind::Lines if out.ends.is_empty() => {}
-            TextKind::Lines => {
+            TextKind::Pieces if out.ends.is_empty() => {}
+            TextKind::Pieces => {
                 let len = out.data.len() as u32;
                 if out.cuts.last() != Some(&len) {
                     out.cuts.push(len);
@@ -612,16 +612,21 @@ impl NativeStepResult {
         let (mut ends, mut recs, mut nums) = (ends, recs, nums);
         // SAFETY (the three copies): on the JS thread, during this call: nothing else touches
         // the arrays.
-        let copied = copy_into(ends.as_mut().map(|a| unsafe { a.as_mut() }), &mut out.ends);
-        if copied {
-            pool::ENDS.give(std::mem::take(&mut out.ends));
-        }
-        if copy_into(recs.as_mut().map(|a| unsafe { a.as_mut() }), &mut out.recs) {
-            pool::ENDS.give(std::mem::take(&mut out.recs));
-        }
-        if copy_into(nums.as_mut().map(|a| unsafe { a.as_mut() }), &mut out.nums) {
-            pool::NUMS.give(std::mem::take(&mut out.nums));
-        }
+        let copied = copy_into(
+            ends.as_mut().map(|a| unsafe { a.as_mut() }),
+            &mut out.ends,
+            &pool::ENDS,
+        );
+        copy_into(
+            recs.as_mut().map(|a| unsafe { a.as_mut() }),
+            &mut out.recs,
+            &pool::ENDS,
+        );
+        copy_into(
+            nums.as_mut().map(|a| unsafe { a.as_mut() }),
+            &mut out.nums,
+            &pool::NUMS,
+        );
         let texts = (out.strings.take(), out.wide_strings.take());
         let (pieces, wide_pieces) = (
             texts.0.as_ref().map(|t| t.len() as u32),
@@ -665,12 +670,12 @@ impl NativeStepResult {
     }
 }
 
-/// Copies `from` into `into` and empties `from`, if `into` is long enough.
-fn copy_into<T: Copy>(into: Option<&mut [T]>, from: &mut Vec<T>) -> bool {
+/// Copies `from` into `into` if `into` is long enough, and gives `from`'s memory to `kept`.
+fn copy_into<T: Copy>(into: Option<&mut [T]>, from: &mut Vec<T>, kept: &pool::KeptVecs<T>) -> bool {
     match into {
         Some(into) if into.len() >= from.len() => {
             into[..from.len()].copy_from_slice(from);
-            from.clear();
+            kept.give(std::mem::take(from));
             true
         }
         _ => false,
